@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import * as m001 from './001_members.js';
+
+/**
+ * Migrations are imported, not discovered on disk, so they run the same from
+ * TypeScript sources, the compiled image and the embedded mode.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '001_members': m001,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting the service reads, in one place. Parsed once at start; a bad
+ * or missing value stops the process with one line naming the variable.
+ */
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const schema = z.object({
+  MATE_MODE: z.enum(['embedded', 'production']).default('production'),
+  MATE_DATA_DIR: z.string().default('.data'),
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:8080'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  LOG_FILE: z.string().optional(),
+  LOG_FILE_MAX_BYTES: int(1024, 1024 ** 3).default(50 * 1024 * 1024),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^(mysql|sqlite):/, 'must start with mysql:// or sqlite:')
+    .optional(),
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+
+  S3_BUCKET: z.string().min(3).optional(),
+  S3_REGION: z.string().default('ap-northeast-2'),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  FILES_DIR: z.string().default('.data/files'),
+  FILES_PUBLIC_BASE_URL: z.string().url().optional(),
+  FILES_PRESIGN_TTL_SECONDS: int(10, 7 * 24 * 3600).default(300),
+
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().default('MATE <no-reply@mate.example>'),
+  MAIL_OUTBOX_DIR: z.string().default('.data/outbox'),
+
+  ARGON2_MEMORY_KIB: int(8 * 1024, 1024 * 1024).default(19 * 1024),
+  ARGON2_TIME_COST: int(1, 10).default(2),
+  ARGON2_PARALLELISM: int(1, 8).default(1),
+
+  CORS_ORIGINS: csv.default([]),
+  TRUSTED_PROXIES: csv.default([]),
+  BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(100 * 1024),
+  DRAIN_DELAY_MS: int(0, 120_000).default(5_000),
+  SHUTDOWN_TIMEOUT_MS: int(1_000, 300_000).default(25_000),
+});
+
+export type Config = z.infer<typeof schema> & {
+  mode: 'embedded' | 'production';
+  databaseUrl: string;
+};
+
+export class ConfigError extends Error {}
+
+/** Embedded mode fills what production must be told. */
+function embeddedDefaults(dataDir: string): Record<string, string> {
+  return {
+    DATABASE_URL: `sqlite:${path.join(dataDir, 'mate.sqlite')}`,
+    FILES_DIR: path.join(dataDir, 'files'),
+    MAIL_OUTBOX_DIR: path.join(dataDir, 'outbox'),
+  };
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { embedded?: boolean; requireAll?: boolean } = {},
+): Config {
+  const embedded = opts.embedded || env.MATE_MODE === 'embedded';
+  const input = embedded
+    ? { ...embeddedDefaults(env.MATE_DATA_DIR ?? '.data'), ...env, MATE_MODE: 'embedded' }
+    : env;
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid setting ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  if (c.MATE_MODE === 'production' && opts.requireAll !== false) {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'S3_BUCKET', 'SMTP_URL'] as const) {
+      if (!c[name]) throw new ConfigError(`missing setting ${name}: required in production mode`);
+    }
+  }
+  if (!c.DATABASE_URL) throw new ConfigError('missing setting DATABASE_URL');
+  return { ...c, mode: c.MATE_MODE, databaseUrl: c.DATABASE_URL };
+}
+
+/** For entry points: one clear line on stderr and exit 2 instead of a stack trace. */
+export function loadConfigOrExit(opts: { embedded?: boolean; requireAll?: boolean } = {}): Config {
+  try {
+    return loadConfig(process.env, opts);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`mate: ${err.message}`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { migrationSource } from '../../migrations/index.js';
+
+export type Db = Knex;
+
+/** Builds the knex pool for a `mysql://` or `sqlite:` URL. */
+export function createDb(url: string, poolMax = 10): Db {
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length);
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    return knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: file },
+      useNullAsDefault: true,
+      pool: {
+        // SQLite enforces foreign keys only when asked, per connection.
+        afterCreate: (conn: { pragma: (s: string) => void }, done: (err: Error | null) => void) => {
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('journal_mode = WAL');
+          done(null);
+        },
+      },
+    });
+  }
+  const u = new URL(url);
+  return knexFactory({
+    client: 'mysql2',
+    connection: {
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database: u.pathname.replace(/^\//, '') || undefined,
+      charset: 'utf8mb4_unicode_ci',
+      timezone: 'Z',
+      supportBigNumbers: true,
+      connectTimeout: 5_000,
+    },
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 5_000,
+  });
+}
+
+export function isMysql(db: Db): boolean {
+  return db.client.config.client === 'mysql2';
+}
+
+export async function migrateLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+export async function migrateDown(db: Db): Promise<void> {
+  await db.migrate.rollback({ migrationSource }, true);
+}
+
+/** A cheap round trip, for readiness. */
+export async function pingDb(db: Db): Promise<void> {
+  await db.raw('select 1');
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type Koa from 'koa';
+import { ZodError } from 'zod';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { AppError, type ErrorCode, toProblem } from './errors.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Accepts a well-formed X-Request-Id or makes one; echoes it back. */
+export function requestId(): Koa.Middleware {
+  return async (ctx, next) => {
+    const given = ctx.get('X-Request-Id');
+    ctx.state.requestId = REQUEST_ID.test(given) ? given : randomUUID();
+    ctx.set('X-Request-Id', ctx.state.requestId);
+    await next();
+  };
+}
+
+/** The route template @koa/router matched, never the raw path: bounded label values. */
+export function routeOf(ctx: Koa.Context): string {
+  return (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'REQUEST-002',
+  404: 'REQUEST-005',
+  405: 'REQUEST-006',
+  413: 'REQUEST-003',
+  415: 'REQUEST-004',
+  429: 'RATE-001',
+  501: 'REQUEST-006',
+  503: 'SERVER-002',
+};
+
+/** Turns anything thrown into an AppError; unknown errors become a bare 500. */
+export function asAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) {
+    const issue = err.issues[0];
+    const where = issue?.path.join('.') || 'request';
+    return new AppError('REQUEST-001', `${where}: ${issue?.message ?? 'invalid'}`, {}, {
+      errors: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  const e = err as { status?: number; expose?: boolean; message?: string; type?: string };
+  if (e.type === 'entity.too.large') return new AppError('REQUEST-003');
+  if (e.type === 'entity.parse.failed') return new AppError('REQUEST-002', 'the JSON body could not be parsed');
+  const code = e.status ? STATUS_CODES[e.status] : undefined;
+  if (code) return new AppError(code, e.expose && e.message ? e.message : undefined);
+  return new AppError('SERVER-001', 'an unexpected error occurred');
+}
+
+export type ErrorRenderer = (ctx: Koa.Context, err: AppError) => void;
+
+export const renderProblem: ErrorRenderer = (ctx, err) => {
+  ctx.status = err.status;
+  ctx.set(err.headers);
+  ctx.type = 'application/problem+json';
+  ctx.body = toProblem(err, ctx.state.requestId, ctx.path);
+};
+
+/**
+ * Every error leaves as problem details (or, under the legacy adapter, its
+ * own envelope: `ctx.state.renderError`). Internals stay in the log.
+ */
+export function errors(logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('REQUEST-005', `no route for ${ctx.method} ${ctx.path}`);
+    } catch (err) {
+      const appErr = asAppError(err);
+      if (appErr.status >= 500) ctx.state.error = err;
+      const render: ErrorRenderer = ctx.state.renderError ?? renderProblem;
+      render(ctx, appErr);
+    }
+  };
+}
+
+/** One ECS log line and the HTTP metrics per request. */
+export function accessLog(logger: Logger, metrics: Metrics): Koa.Middleware {
+  return async (ctx, next) => {
+    const start = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const ns = process.hrtime.bigint() - start;
+      const route = routeOf(ctx);
+      const labels = { method: ctx.method, route, status: String(ctx.status) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, Number(ns) / 1e9);
+      const fields = {
+        event: { kind: 'event', category: ['web'], duration: Number(ns) },
+        http: {
+          request: { id: ctx.state.requestId, method: ctx.method },
+          response: { status_code: ctx.status },
+          route,
+        },
+        url: { path: ctx.path },
+        client: { ip: ctx.ip },
+        user_agent: { original: ctx.get('User-Agent') || undefined },
+        user: ctx.state.member ? { id: String(ctx.state.member.id) } : undefined,
+        err: ctx.state.error,
+      };
+      const level = ctx.status >= 500 ? 'error' : 'info';
+      logger[level](fields, `${ctx.method} ${route} ${ctx.status}`);
+    }
+  };
+}

@@ -1,0 +1,169 @@
+import type Koa from 'koa';
+import type Router from '@koa/router';
+import type { RouterMiddleware } from '@koa/router';
+import { koaBody } from 'koa-body';
+import { OpenAPIRegistry, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z, type ZodType } from 'zod';
+import { AppError, ERRORS, type ErrorCode } from './errors.js';
+
+extendZodWithOpenApi(z);
+
+/** Who may call a route. Declared with the route, so the OpenAPI document shows it. */
+export type Access = 'public' | 'member' | 'admin';
+
+export interface Principal {
+  id: number;
+  role: 'member' | 'admin';
+  sessionId: string;
+}
+
+/** Resolves the caller from the request, or throws AUTH-xxx / ACCOUNT-006. */
+export type Authenticate = (ctx: Koa.Context) => Promise<Principal>;
+
+export interface RouteInput<P, Q, B> {
+  ctx: Koa.Context;
+  params: P;
+  query: Q;
+  body: B;
+  principal: Principal;
+}
+
+export interface RouteSpec<P = any, Q = any, B = any> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI-style path, `{id}` for parameters. */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  access: Access;
+  params?: ZodType<P>;
+  query?: ZodType<Q>;
+  body?: ZodType<B>;
+  /** Multipart bodies are parsed only on routes that take them. */
+  bodyType?: 'json' | 'multipart';
+  status?: number;
+  response?: ZodType;
+  /** Non-JSON answers (redirects, files, HTML). */
+  responseDescription?: string;
+  errors?: ErrorCode[];
+  deprecated?: boolean;
+  handler: (input: RouteInput<P, Q, B>) => Promise<unknown> | unknown;
+}
+
+/** A typed route; the identity function only lets TypeScript infer P, Q and B. */
+export function route<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+  return spec;
+}
+
+const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]),
+    requestId: z.string(),
+    instance: z.string().optional(),
+  })
+  .openapi('Problem');
+
+const ACCESS_ERRORS: Record<Access, ErrorCode[]> = {
+  public: [],
+  member: ['AUTH-001', 'AUTH-002', 'AUTH-005', 'ACCOUNT-006'],
+  admin: ['AUTH-001', 'AUTH-002', 'AUTH-005', 'ACCOUNT-006', 'AUTH-403'],
+};
+
+const COMMON_ERRORS: ErrorCode[] = ['REQUEST-001', 'RATE-001', 'SERVER-001', 'SERVER-002'];
+
+function errorResponses(codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set(codes)) {
+    const status = ERRORS[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      status,
+      {
+        description: list.map((c) => `${c} ${ERRORS[c].title}`).join('; '),
+        content: { 'application/problem+json': { schema: problemSchema } },
+      },
+    ]),
+  );
+}
+
+export interface RouteTableOptions {
+  prefix: string;
+  registry: OpenAPIRegistry;
+  authenticate: Authenticate;
+  jsonLimitBytes: number;
+  multipartLimitBytes: number;
+}
+
+/** Mounts route specs on a router and describes each one in the OpenAPI registry. */
+export function mountRoutes(router: Router, specs: RouteSpec[], opts: RouteTableOptions): void {
+  for (const spec of specs) {
+    const status = spec.status ?? 200;
+    const codes = [
+      ...(spec.errors ?? []),
+      ...ACCESS_ERRORS[spec.access],
+      ...COMMON_ERRORS,
+      ...(spec.body ? (['REQUEST-002', 'REQUEST-003', 'REQUEST-004'] as ErrorCode[]) : []),
+    ];
+    const bodyMedia = spec.bodyType === 'multipart' ? 'multipart/form-data' : 'application/json';
+    opts.registry.registerPath({
+      method: spec.method,
+      path: opts.prefix + spec.path,
+      tags: [spec.tag],
+      summary: spec.summary,
+      description: [spec.description, `Access: ${spec.access}.`].filter(Boolean).join('\n\n'),
+      deprecated: spec.deprecated,
+      security: spec.access === 'public' ? [] : [{ bearer: [] }],
+      'x-access': spec.access,
+      request: {
+        params: spec.params as never,
+        query: spec.query as never,
+        body: spec.body ? { required: true, content: { [bodyMedia]: { schema: spec.body } } } : undefined,
+      },
+      responses: {
+        [status]: {
+          description: spec.responseDescription ?? spec.summary,
+          content: spec.response ? { 'application/json': { schema: spec.response } } : undefined,
+        },
+        ...errorResponses(codes),
+      },
+    } as never);
+
+    const parse =
+      spec.bodyType === 'multipart'
+        ? koaBody({ multipart: true, json: false, urlencoded: false, text: false, formidable: { maxFileSize: opts.multipartLimitBytes, maxFiles: 1 } })
+        : koaBody({ json: true, jsonStrict: true, jsonLimit: opts.jsonLimitBytes, urlencoded: false, text: false, multipart: false });
+
+    const handler: RouterMiddleware = async (ctx) => {
+      const principal = spec.access === 'public' ? (undefined as unknown as Principal) : await opts.authenticate(ctx);
+      if (spec.access === 'admin' && principal.role !== 'admin') throw new AppError('AUTH-403', 'this call needs the admin role');
+      if (spec.body) requireMediaType(ctx, spec.bodyType === 'multipart' ? 'multipart/form-data' : 'application/json');
+      ctx.state.principal = principal;
+      const input = {
+        ctx,
+        principal,
+        params: spec.params ? spec.params.parse(ctx.params) : undefined,
+        query: spec.query ? spec.query.parse(ctx.query) : undefined,
+        body: spec.body ? spec.body.parse(spec.bodyType === 'multipart' ? { ...(ctx.request.body as object), ...ctx.request.files } : ctx.request.body) : undefined,
+      } as RouteInput<unknown, unknown, unknown>;
+      const result = await spec.handler(input);
+      if (result !== undefined) {
+        ctx.status = status;
+        ctx.body = result;
+      } else if (!ctx.body && ctx.status === 404) {
+        ctx.status = 204;
+      }
+    };
+    const koaPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
+    router[spec.method](koaPath, ...(spec.body ? [parse, handler] : [handler]));
+  }
+}
+
+function requireMediaType(ctx: Koa.Context, type: string): void {
+  if (!ctx.is(type)) throw new AppError('REQUEST-004', `send the body as ${type}`);
+}

@@ -1,0 +1,40 @@
+import http from 'node:http';
+import type Koa from 'koa';
+import type { AppDeps } from '../../app.js';
+import { closeDeps } from '../deps.js';
+
+export interface RunningServer {
+  server: http.Server;
+  url: string;
+  /** Drain, stop accepting, finish in-flight requests, close pools. */
+  shutdown(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function listen(app: Koa, deps: AppDeps): Promise<RunningServer> {
+  const { PORT, HOST, DRAIN_DELAY_MS, SHUTDOWN_TIMEOUT_MS } = deps.config;
+  const server = http.createServer(app.callback());
+  server.keepAliveTimeout = 65_000; // longer than the usual load balancer idle timeout
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(PORT, HOST, () => resolve());
+  });
+  const address = server.address() as { port: number };
+  const url = `http://${HOST === '0.0.0.0' ? '127.0.0.1' : HOST}:${address.port}`;
+
+  let closing: Promise<void> | undefined;
+  const shutdown = () =>
+    (closing ??= (async () => {
+      deps.lifecycle.draining = true;
+      deps.logger.info({ event: { action: 'drain-start' } }, `draining for ${DRAIN_DELAY_MS} ms`);
+      await sleep(DRAIN_DELAY_MS);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timedOut = await Promise.race([closed.then(() => false), sleep(SHUTDOWN_TIMEOUT_MS).then(() => true)]);
+      if (timedOut) server.closeAllConnections();
+      await closeDeps(deps);
+      deps.logger.info({ event: { action: 'shutdown-complete' } }, timedOut ? 'stopped after timeout' : 'stopped cleanly');
+    })());
+  return { server, url, shutdown };
+}
