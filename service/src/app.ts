@@ -60,7 +60,11 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const openapi = () =>
     (document ??= new OpenApiGeneratorV31(registry.definitions).generateDocument({
       openapi: '3.1.0',
-      info: { title: 'MATE API', version: '1.0.0', description: 'Commuter carpools: accounts, carpools, reservations, reports, administration.' },
+      info: {
+        title: 'MATE API',
+        version: '1.0.0',
+        description: 'Commuter carpools: accounts, carpools, reservations, reports, administration.',
+      },
       servers: [{ url: deps.config.PUBLIC_BASE_URL }],
     }));
 
@@ -74,10 +78,12 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     await next();
   });
   app.use(accessLog(deps.logger, deps.metrics));
-  app.use(errors(deps.logger));
+  app.use(errors());
   app.use(
     helmet({
-      contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null } },
+      contentSecurityPolicy: {
+        directives: { 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': null },
+      },
       crossOriginResourcePolicy: { policy: 'same-site' },
     }),
   );
@@ -93,7 +99,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   );
   app.use(ops.routes());
   app.use(api.routes());
-  app.use(api.allowedMethods({ throw: true }));
-  app.use(ops.allowedMethods({ throw: true }));
+  app.use(api.allowedMethods());
+  app.use(ops.allowedMethods());
   return app;
 }

@@ -1,27 +1,13 @@
 import { createApp } from '../app.js';
 import { loadConfigOrExit } from '../platform/config/index.js';
 import { createDeps } from '../platform/deps.js';
-import { listen } from '../platform/http/server.js';
+import { exitOnSignal, listen } from '../platform/http/server.js';
 import { prepareEmbedded } from '../embedded.js';
 
 const config = loadConfigOrExit({ embedded: process.argv.includes('--embedded') });
 const deps = await createDeps(config);
 if (config.mode === 'embedded') await prepareEmbedded(deps);
 const running = await listen(createApp(deps), deps);
+exitOnSignal(running, deps);
 deps.logger.info({ url: { full: running.url } }, `MATE API (${config.mode}) listening on ${running.url}`);
 if (config.mode === 'embedded') console.log(`\n  MATE API   ${running.url}/api/v1\n  API docs   ${running.url}/docs\n`);
-
-let signals = 0;
-const stop = () => {
-  // A second signal means "now": skip the drain.
-  if (++signals > 1) process.exit(1);
-  running.shutdown().then(
-    () => process.exit(0),
-    (err) => {
-      deps.logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);

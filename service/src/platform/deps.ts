@@ -1,6 +1,6 @@
 import type { AppDeps } from '../app.js';
 import type { Config } from './config/index.js';
-import { createDb, pingDb } from './db/index.js';
+import { createDb, knexLog, pingDb } from './db/index.js';
 import { MemoryStore, RedisStore, type KeyValueStore } from './cache/index.js';
 import { DiskStorage, S3Storage, type ObjectStorage } from './storage/index.js';
 import { createMailer } from './mail/index.js';
@@ -23,11 +23,11 @@ async function check(p: () => Promise<unknown>): Promise<string> {
 /** Builds the production or embedded dependencies from configuration. */
 export async function createDeps(config: Config, opts: { logger?: Logger } = {}): Promise<AppDeps> {
   const logger = opts.logger ?? createLogger({ level: config.LOG_LEVEL, file: config.LOG_FILE, fileMaxBytes: config.LOG_FILE_MAX_BYTES });
-  const db = createDb(config.databaseUrl, config.DATABASE_POOL_MAX);
+  const db = createDb(config.databaseUrl, config.DATABASE_POOL_MAX, knexLog(logger));
 
   let kv: KeyValueStore;
   if (config.REDIS_URL) {
-    const redis = new RedisStore(config.REDIS_URL);
+    const redis = new RedisStore(config.REDIS_URL, config.REDIS_KEY_PREFIX);
     await redis.connect();
     kv = redis;
   } else {
@@ -66,6 +66,7 @@ export async function createDeps(config: Config, opts: { logger?: Logger } = {})
 
 export async function closeDeps(deps: AppDeps): Promise<void> {
   deps.mailer.close();
+  deps.storage.close();
   await deps.kv.close();
   await deps.db.destroy();
 }

@@ -29,7 +29,11 @@ const schema = z.object({
     .regex(/^(mysql|sqlite):/, 'must start with mysql:// or sqlite:')
     .optional(),
   DATABASE_POOL_MAX: int(1, 200).default(10),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_KEY_PREFIX: z.string().default('mate:'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
 
   S3_BUCKET: z.string().min(3).optional(),
   S3_REGION: z.string().default('ap-northeast-2'),
@@ -41,7 +45,10 @@ const schema = z.object({
   FILES_PUBLIC_BASE_URL: z.string().url().optional(),
   FILES_PRESIGN_TTL_SECONDS: int(10, 7 * 24 * 3600).default(300),
 
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
   MAIL_FROM: z.string().default('MATE <no-reply@mate.example>'),
   MAIL_OUTBOX_DIR: z.string().default('.data/outbox'),
 
@@ -72,14 +79,9 @@ function embeddedDefaults(dataDir: string): Record<string, string> {
   };
 }
 
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  opts: { embedded?: boolean; requireAll?: boolean } = {},
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { embedded?: boolean; requireAll?: boolean } = {}): Config {
   const embedded = opts.embedded || env.MATE_MODE === 'embedded';
-  const input = embedded
-    ? { ...embeddedDefaults(env.MATE_DATA_DIR ?? '.data'), ...env, MATE_MODE: 'embedded' }
-    : env;
+  const input = embedded ? { ...embeddedDefaults(env.MATE_DATA_DIR ?? '.data'), ...env, MATE_MODE: 'embedded' } : env;
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

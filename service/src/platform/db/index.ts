@@ -5,8 +5,31 @@ import { migrationSource } from '../../migrations/index.js';
 
 export type Db = Knex;
 
+type LogFn = (message: unknown) => void;
+export interface DbLog {
+  warn: LogFn;
+  error: LogFn;
+  debug: LogFn;
+  deprecate: (method: string, alternative: string) => void;
+}
+
+/** Routes knex's own messages (pool errors, deprecations) into the service log. */
+export function knexLog(logger: {
+  warn: (o: object, m: string) => void;
+  error: (o: object, m: string) => void;
+  debug: (o: object, m: string) => void;
+}): DbLog {
+  const text = (m: unknown) => (m instanceof Error ? m.message : String(m));
+  return {
+    warn: (m) => logger.warn({ event: { dataset: 'knex' } }, text(m)),
+    error: (m) => logger.error({ event: { dataset: 'knex' } }, text(m)),
+    debug: (m) => logger.debug({ event: { dataset: 'knex' } }, text(m)),
+    deprecate: (method, alternative) => logger.warn({ event: { dataset: 'knex' } }, `${method} is deprecated: use ${alternative}`),
+  };
+}
+
 /** Builds the knex pool for a `mysql://` or `sqlite:` URL. */
-export function createDb(url: string, poolMax = 10): Db {
+export function createDb(url: string, poolMax = 10, log?: DbLog): Db {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -14,6 +37,7 @@ export function createDb(url: string, poolMax = 10): Db {
       client: 'better-sqlite3',
       connection: { filename: file },
       useNullAsDefault: true,
+      log,
       pool: {
         // SQLite enforces foreign keys only when asked, per connection.
         afterCreate: (conn: { pragma: (s: string) => void }, done: (err: Error | null) => void) => {
@@ -33,12 +57,13 @@ export function createDb(url: string, poolMax = 10): Db {
       user: decodeURIComponent(u.username),
       password: decodeURIComponent(u.password),
       database: u.pathname.replace(/^\//, '') || undefined,
-      charset: 'utf8mb4_unicode_ci',
+      charset: 'utf8mb4',
       timezone: 'Z',
       supportBigNumbers: true,
       connectTimeout: 5_000,
     },
     pool: { min: 0, max: poolMax },
+    log,
     acquireConnectionTimeout: 5_000,
   });
 }

@@ -39,9 +39,14 @@ export function asAppError(err: unknown): AppError {
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     const where = issue?.path.join('.') || 'request';
-    return new AppError('REQUEST-001', `${where}: ${issue?.message ?? 'invalid'}`, {}, {
-      errors: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-    });
+    return new AppError(
+      'REQUEST-001',
+      `${where}: ${issue?.message ?? 'invalid'}`,
+      {},
+      {
+        errors: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      },
+    );
   }
   const e = err as { status?: number; expose?: boolean; message?: string; type?: string };
   if (e.type === 'entity.too.large') return new AppError('REQUEST-003');
@@ -56,7 +61,7 @@ export type ErrorRenderer = (ctx: Koa.Context, err: AppError) => void;
 export const renderProblem: ErrorRenderer = (ctx, err) => {
   ctx.status = err.status;
   ctx.set(err.headers);
-  ctx.type = 'application/problem+json';
+  ctx.type = 'application/problem+json; charset=utf-8';
   ctx.body = toProblem(err, ctx.state.requestId, ctx.path);
 };
 
@@ -64,11 +69,16 @@ export const renderProblem: ErrorRenderer = (ctx, err) => {
  * Every error leaves as problem details (or, under the legacy adapter, its
  * own envelope: `ctx.state.renderError`). Internals stay in the log.
  */
-export function errors(logger: Logger): Koa.Middleware {
+export function errors(): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('REQUEST-005', `no route for ${ctx.method} ${ctx.path}`);
+      // A status set without a body (no route, a method the route lacks) still gets a problem body.
+      if (ctx.body === undefined || ctx.body === null) {
+        if (ctx.status === 404) throw new AppError('REQUEST-005', `no route for ${ctx.method} ${ctx.path}`);
+        if (ctx.status === 405)
+          throw new AppError('REQUEST-006', `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}`);
+      }
     } catch (err) {
       const appErr = asAppError(err);
       if (appErr.status >= 500) ctx.state.error = err;
@@ -82,6 +92,8 @@ export function errors(logger: Logger): Koa.Middleware {
 export function accessLog(logger: Logger, metrics: Metrics): Koa.Middleware {
   return async (ctx, next) => {
     const start = process.hrtime.bigint();
+    // Lines a handler writes carry the request id too.
+    ctx.state.log = logger.child({ http: { request: { id: ctx.state.requestId } } });
     try {
       await next();
     } finally {

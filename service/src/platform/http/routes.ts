@@ -136,7 +136,13 @@ export function mountRoutes(router: Router, specs: RouteSpec[], opts: RouteTable
 
     const parse =
       spec.bodyType === 'multipart'
-        ? koaBody({ multipart: true, json: false, urlencoded: false, text: false, formidable: { maxFileSize: opts.multipartLimitBytes, maxFiles: 1 } })
+        ? koaBody({
+            multipart: true,
+            json: false,
+            urlencoded: false,
+            text: false,
+            formidable: { maxFileSize: opts.multipartLimitBytes, maxFiles: 1 },
+          })
         : koaBody({ json: true, jsonStrict: true, jsonLimit: opts.jsonLimitBytes, urlencoded: false, text: false, multipart: false });
 
     const handler: RouterMiddleware = async (ctx) => {
@@ -149,7 +155,9 @@ export function mountRoutes(router: Router, specs: RouteSpec[], opts: RouteTable
         principal,
         params: spec.params ? spec.params.parse(ctx.params) : undefined,
         query: spec.query ? spec.query.parse(ctx.query) : undefined,
-        body: spec.body ? spec.body.parse(spec.bodyType === 'multipart' ? { ...(ctx.request.body as object), ...ctx.request.files } : ctx.request.body) : undefined,
+        body: spec.body
+          ? spec.body.parse(spec.bodyType === 'multipart' ? { ...(ctx.request.body as object), ...ctx.request.files } : ctx.request.body)
+          : undefined,
       } as RouteInput<unknown, unknown, unknown>;
       const result = await spec.handler(input);
       if (result !== undefined) {

@@ -10,7 +10,11 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number, unref = false) =>
+  new Promise((r) => {
+    const timer = setTimeout(r, ms);
+    if (unref) timer.unref();
+  });
 
 export async function listen(app: Koa, deps: AppDeps): Promise<RunningServer> {
   const { PORT, HOST, DRAIN_DELAY_MS, SHUTDOWN_TIMEOUT_MS } = deps.config;
@@ -31,10 +35,30 @@ export async function listen(app: Koa, deps: AppDeps): Promise<RunningServer> {
       await sleep(DRAIN_DELAY_MS);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const timedOut = await Promise.race([closed.then(() => false), sleep(SHUTDOWN_TIMEOUT_MS).then(() => true)]);
+      const timedOut = await Promise.race([closed.then(() => false), sleep(SHUTDOWN_TIMEOUT_MS, true).then(() => true)]);
       if (timedOut) server.closeAllConnections();
       await closeDeps(deps);
       deps.logger.info({ event: { action: 'shutdown-complete' } }, timedOut ? 'stopped after timeout' : 'stopped cleanly');
     })());
   return { server, url, shutdown };
+}
+
+/**
+ * SIGTERM/SIGINT start the graceful shutdown and exit 0 when it is done; a
+ * second signal exits at once (an operator who means "now").
+ */
+export function exitOnSignal(running: RunningServer, deps: AppDeps): void {
+  let signals = 0;
+  const stop = () => {
+    if (++signals > 1) process.exit(1);
+    running.shutdown().then(
+      () => process.exit(0),
+      (err) => {
+        deps.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }

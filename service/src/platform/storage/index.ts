@@ -27,6 +27,7 @@ export interface ObjectStorage {
   /** The URL a client reads the object from; null means "read it through the API". */
   readUrl(key: string): Promise<string | null>;
   ping(): Promise<void>;
+  close(): void;
 }
 
 export interface S3Settings {
@@ -53,8 +54,7 @@ export class S3Storage implements ObjectStorage {
       region: s.region,
       endpoint: s.endpoint,
       forcePathStyle: s.forcePathStyle,
-      credentials:
-        s.accessKeyId && s.secretAccessKey ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } : undefined,
+      credentials: s.accessKeyId && s.secretAccessKey ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } : undefined,
       maxAttempts: 2,
     });
   }
@@ -95,6 +95,9 @@ export class S3Storage implements ObjectStorage {
   }
   async ping() {
     await this.client.send(new HeadBucketCommand({ Bucket: this.s.bucket }));
+  }
+  close() {
+    this.client.destroy();
   }
 }
 
@@ -142,4 +145,5 @@ export class DiskStorage implements ObjectStorage {
   async ping() {
     await fsp.access(this.root, fs.constants.W_OK);
   }
+  close() {}
 }

@@ -1,0 +1,156 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { z } from 'zod';
+import { route } from './routes.js';
+import { startTestApp, type TestApp } from '../../testing/harness.js';
+
+const echo = route({
+  method: 'post',
+  path: '/test/echo',
+  tag: 'test',
+  summary: 'echo',
+  access: 'public',
+  body: z.object({ name: z.string().min(1) }),
+  handler: ({ body }) => body,
+});
+const boom = route({
+  method: 'get',
+  path: '/test/boom',
+  tag: 'test',
+  summary: 'always fails',
+  access: 'public',
+  handler: () => {
+    throw new Error('connection to db-internal.example:3306 refused (password=hunter2)');
+  },
+});
+
+async function expectProblem(res: Response, status: number, code: string) {
+  assert.equal(res.status, status);
+  assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  const body = (await res.json()) as Record<string, unknown>;
+  assert.equal(body.status, status);
+  assert.equal(body.code, code);
+  assert.equal(body.requestId, res.headers.get('x-request-id'));
+  assert.equal(typeof body.detail, 'string');
+  assert.ok(!JSON.stringify(body).includes('at '), 'no stack trace');
+  return body;
+}
+
+describe('HTTP basics', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ extraRoutes: [echo, boom], env: { BODY_LIMIT_BYTES: '2048' } });
+  });
+  after(() => t.close());
+
+  const post = (body: string, type = 'application/json') =>
+    fetch(`${t.url}/api/v1/test/echo`, { method: 'POST', headers: { 'content-type': type }, body });
+
+  it('accepts a valid body and echoes the request id it was given', async () => {
+    const res = await fetch(`${t.url}/api/v1/test/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'client-req-42' },
+      body: JSON.stringify({ name: '카풀' }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-request-id'), 'client-req-42');
+    assert.deepEqual(await res.json(), { name: '카풀' });
+  });
+
+  it('generates a request id when none or a malformed one is given', async () => {
+    const res = await fetch(`${t.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces\t' } });
+    assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  it('malformed JSON → 400 REQUEST-002', async () => {
+    await expectProblem(await post('{"name": '), 400, 'REQUEST-002');
+  });
+
+  it('a body over the limit → 413 REQUEST-003', async () => {
+    await expectProblem(await post(JSON.stringify({ name: 'x'.repeat(4096) })), 413, 'REQUEST-003');
+  });
+
+  it('a body of another content type → 415 REQUEST-004', async () => {
+    await expectProblem(await post('name=x', 'text/plain'), 415, 'REQUEST-004');
+  });
+
+  it('a body that fails validation → 400 REQUEST-001 naming the field', async () => {
+    const body = await expectProblem(await post(JSON.stringify({ name: '' })), 400, 'REQUEST-001');
+    assert.match(String(body.detail), /name/);
+  });
+
+  it('an unknown route → 404 REQUEST-005', async () => {
+    await expectProblem(await fetch(`${t.url}/api/v1/nowhere`), 404, 'REQUEST-005');
+    await expectProblem(await fetch(`${t.url}/nowhere`), 404, 'REQUEST-005');
+  });
+
+  it('a known route with another method → 405 REQUEST-006 with Allow', async () => {
+    const res = await fetch(`${t.url}/api/v1/test/echo`);
+    await expectProblem(res, 405, 'REQUEST-006');
+    assert.match(res.headers.get('allow') ?? '', /POST/);
+  });
+
+  it('an unexpected error → 500 SERVER-001 without internals, which go to the log only', async () => {
+    const res = await fetch(`${t.url}/api/v1/test/boom`);
+    const body = await expectProblem(res, 500, 'SERVER-001');
+    const text = JSON.stringify(body);
+    assert.ok(!text.includes('db-internal') && !text.includes('hunter2'));
+    const line = t.logs.find((l) => l.includes(res.headers.get('x-request-id')!) && l.includes('"error"'));
+    assert.ok(line, 'the error is logged with its request id');
+    assert.ok(line.includes('db-internal'), 'the log keeps the cause');
+  });
+
+  it('sets security headers', async () => {
+    const res = await fetch(`${t.url}/healthz`);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.ok(res.headers.get('content-security-policy'));
+    assert.equal(res.headers.get('x-powered-by'), null);
+  });
+
+  it('serves the OpenAPI document and the docs page', async () => {
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(doc.paths['/api/v1/test/echo'], 'routes are described from their definitions');
+    const docs = await fetch(`${t.url}/docs`);
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /swagger-ui/);
+    assert.equal((await fetch(`${t.url}/docs/assets/swagger-ui-bundle.js`)).status, 200);
+  });
+
+  it('exposes request metrics by route template', async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    assert.match(text, /mate_http_requests_total\{method="POST",route="\/api\/v1\/test\/echo",status="200"\} \d+/);
+    assert.match(text, /process_resident_memory_bytes/);
+  });
+});
+
+describe('CORS', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ database: 'sqlite', env: { CORS_ORIGINS: 'https://web.mate.example' } });
+  });
+  after(() => t.close());
+
+  it('echoes an allowed origin with credentials, and answers the preflight', async () => {
+    const res = await fetch(`${t.url}/healthz`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://web.mate.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,refreshtoken',
+      },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://web.mate.example');
+    assert.equal(res.headers.get('access-control-allow-credentials'), 'true');
+    assert.match(res.headers.get('access-control-allow-headers') ?? '', /Refreshtoken/);
+    const get = await fetch(`${t.url}/healthz`, { headers: { origin: 'https://web.mate.example' } });
+    assert.match(get.headers.get('access-control-expose-headers') ?? '', /Authorization/);
+  });
+
+  it('gives another origin nothing', async () => {
+    const res = await fetch(`${t.url}/healthz`, { headers: { origin: 'https://evil.example' } });
+    assert.equal(res.headers.get('access-control-allow-origin'), null);
+    assert.equal(res.headers.get('access-control-allow-credentials'), null);
+  });
+});
