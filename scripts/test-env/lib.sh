@@ -40,6 +40,8 @@ MARIADB_DATADIR="$MARIADB_DIR/data"
 MARIADB_CNF="$MARIADB_DIR/my.cnf"
 MARIADB_INIT_SQL="$MARIADB_DIR/init.sql"
 MARIADB_SOCKET="$MARIADB_DIR/mariadb.sock"
+# Unix socket paths are limited to 107 bytes; fall back to TMPDIR for a long $HOME.
+if ((${#MARIADB_SOCKET} > 100)); then MARIADB_SOCKET="${TMPDIR:-/tmp}/mate-test-mariadb-$(id -u).sock"; fi
 MARIADB_PIDFILE="$MARIADB_DIR/mariadbd.pid"
 MARIADB_LOG="$MARIADB_DIR/mariadbd.log"
 
@@ -107,6 +109,15 @@ http_ok() {
   [[ $status =~ ^HTTP/[0-9.]+\ 2[0-9][0-9] ]]
 }
 
+# proc_running PID: alive and not a zombie (an exited daemon whose parent is
+# an init that reaps slowly still answers kill -0).
+proc_running() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z && $state != X ]]
+}
+
 # pid_from_file PIDFILE COMM: prints the pid when the pidfile names a live
 # process whose command name is COMM (protects against recycled pids).
 pid_from_file() {
@@ -114,7 +125,7 @@ pid_from_file() {
   [[ -s $pidfile ]] || return 1
   pid=$(tr -dc '0-9' <"$pidfile")
   [[ -n $pid ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
+  proc_running "$pid" || return 1
   [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$comm" ]] || return 1
   printf '%s\n' "$pid"
 }
@@ -162,9 +173,9 @@ stop_by_pidfile() {
   fi
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + 30)) killed=
-  while kill -0 "$pid" 2>/dev/null || port_open "$TEST_HOST" "$port"; do
+  while proc_running "$pid" || port_open "$TEST_HOST" "$port"; do
     if ((SECONDS >= deadline)); then
-      if [[ -z $killed ]] && kill -0 "$pid" 2>/dev/null; then
+      if [[ -z $killed ]] && proc_running "$pid"; then
         log "$service: pid $pid ignored SIGTERM for 30s, sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         killed=1
@@ -187,6 +198,7 @@ apt_install() {
   if [[ $(id -u) -ne 0 ]]; then
     die "need to install $* but not root; run: sudo apt-get install -y --no-install-recommends $*"
   fi
+  mkdir -p "$MATE_RUN"
   local policy=/usr/sbin/policy-rc.d created_policy=
   if [[ ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy"
@@ -291,13 +303,13 @@ mariadb_init_datadir() {
 }
 
 mariadb_pid() { pid_from_file "$MARIADB_PIDFILE" mariadbd; }
-mariadb_alive() { kill -0 "$SPAWN_WATCH_PID" 2>/dev/null; }
+mariadb_alive() { proc_running "$SPAWN_WATCH_PID"; }
 mariadb_ping() {
-  mariadb-admin --no-defaults --protocol=tcp -h"$TEST_HOST" -P"$MARIADB_PORT" \
+  timeout 5 mariadb-admin --no-defaults --protocol=tcp -h"$TEST_HOST" -P"$MARIADB_PORT" \
     --connect-timeout=2 -u"$MARIADB_TEST_USER" -p"$MARIADB_TEST_PASSWORD" ping >/dev/null 2>&1
 }
 mariadb_login_ok() {
-  mariadb --no-defaults --protocol=tcp -h"$TEST_HOST" -P"$MARIADB_PORT" --connect-timeout=3 \
+  timeout 5 mariadb --no-defaults --protocol=tcp -h"$TEST_HOST" -P"$MARIADB_PORT" --connect-timeout=3 \
     -u"$MARIADB_TEST_USER" -p"$MARIADB_TEST_PASSWORD" -N -e 'SELECT 1' >/dev/null 2>&1
 }
 
@@ -314,6 +326,7 @@ mariadb_start() {
   wait_ready mariadb "$MARIADB_LOG" mariadb_alive mariadb_ping
   # ping succeeds before init-file has run; wait for the account too.
   wait_ready mariadb "$MARIADB_LOG" mariadb_alive mariadb_login_ok 30
+  log "mariadb: started on $TEST_HOST:$MARIADB_PORT (pid $(mariadb_pid || echo ?), log $MARIADB_LOG)"
 }
 
 mariadb_stop() { stop_by_pidfile mariadb "$MARIADB_PIDFILE" mariadbd "$MARIADB_PORT" "$MARIADB_LOG"; }
@@ -336,7 +349,7 @@ EOF
 }
 
 redis_alive() { [[ ! -s $REDIS_PIDFILE ]] || pid_from_file "$REDIS_PIDFILE" redis-server >/dev/null; }
-redis_ping() { [[ "$(redis-cli -h "$TEST_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+redis_ping() { [[ "$(timeout 3 redis-cli -h "$TEST_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
 
 redis_start() {
   redis_installed || die "redis: not installed; run scripts/test-env/up.sh"
@@ -351,12 +364,13 @@ redis_start() {
     die_with_log redis "$REDIS_LOG" "redis-server failed to start"
   fi
   wait_ready redis "$REDIS_LOG" redis_alive redis_ping
+  log "redis: started on $TEST_HOST:$REDIS_PORT (pid $(pid_from_file "$REDIS_PIDFILE" redis-server || echo ?), log $REDIS_LOG)"
 }
 
 redis_stop() { stop_by_pidfile redis "$REDIS_PIDFILE" redis-server "$REDIS_PORT" "$REDIS_LOG"; }
 
 # ---- MinIO ------------------------------------------------------------------------
-minio_alive() { kill -0 "$SPAWN_WATCH_PID" 2>/dev/null; }
+minio_alive() { proc_running "$SPAWN_WATCH_PID"; }
 minio_ready() { http_ok "http://$TEST_HOST:$MINIO_PORT/minio/health/ready"; }
 
 minio_start() {
@@ -374,6 +388,7 @@ minio_start() {
     --address "$TEST_HOST:$MINIO_PORT" --console-address "$TEST_HOST:$MINIO_CONSOLE_PORT" \
     "$MINIO_DATADIR"
   wait_ready minio "$MINIO_LOG" minio_alive minio_ready
+  log "minio: started on $TEST_HOST:$MINIO_PORT, console $TEST_HOST:$MINIO_CONSOLE_PORT (pid $(pid_from_file "$MINIO_PIDFILE" minio || echo ?), log $MINIO_LOG)"
 }
 
 minio_stop() { stop_by_pidfile minio "$MINIO_PIDFILE" minio "$MINIO_PORT" "$MINIO_LOG"; }
