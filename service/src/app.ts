@@ -12,8 +12,9 @@ import type { Logger } from './platform/observability/logger.js';
 import type { Metrics } from './platform/observability/metrics.js';
 import { accessLog, errors, requestId } from './platform/http/middleware.js';
 import { mountRoutes, type RouteSpec } from './platform/http/routes.js';
-import { createFeatures } from './features/index.js';
+import { createFeatures, type Features } from './features/index.js';
 import { operationsRouter } from './features/operations/routes.js';
+import { API_PREFIX } from './platform/http/paths.js';
 
 export interface Lifecycle {
   /** True from the first SIGTERM: readiness fails so the load balancer stops sending. */
@@ -34,15 +35,15 @@ export interface AppDeps {
   readiness: () => Promise<Record<string, string>>;
 }
 
-export const API_PREFIX = '/api/v1';
-
 export interface AppOptions {
+  /** Services already built over these deps (entry points and tests that also use them directly). */
+  features?: Features;
   /** Extra routes, for tests that need a route of their own (a slow one, say). */
   extraRoutes?: RouteSpec[];
 }
 
 export function createApp(deps: AppDeps, options: AppOptions = {}) {
-  const features = createFeatures(deps);
+  const features = options.features ?? createFeatures(deps);
   const app = new Koa({ proxy: false });
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });

@@ -1,13 +1,40 @@
 import type { AppDeps } from '../app.js';
-import { AppError } from '../platform/http/errors.js';
+import { clientIpResolver } from '../platform/http/client-ip.js';
 import type { Authenticate, RouteSpec } from '../platform/http/routes.js';
+import { createMailQueue } from '../platform/mail/index.js';
+import { createAuthenticate } from './auth/authenticate.js';
+import { createPasswordHasher } from './auth/passwords.js';
+import { authRoutes } from './auth/routes.js';
+import { createAuthService } from './auth/service.js';
+import { createSessions } from './auth/sessions.js';
+import { createAccessTokens } from './auth/tokens.js';
+import { filesRoutes } from './files/routes.js';
+import { createFilesService } from './files/service.js';
+import { meRoutes } from './members/routes.js';
+import { createMembersService } from './members/service.js';
 
-/** Until the accounts feature supplies one, every guarded call is refused. */
-const refuseAll: Authenticate = async () => {
-  throw new AppError('AUTH-005');
-};
+/** Builds every feature's services over the shared dependencies, and their routes. */
+export function createFeatures(deps: AppDeps) {
+  const { config } = deps;
+  const files = createFilesService(deps);
+  const members = createMembersService(deps, files);
+  const hasher = createPasswordHasher({
+    memoryCost: config.ARGON2_MEMORY_KIB,
+    timeCost: config.ARGON2_TIME_COST,
+    parallelism: config.ARGON2_PARALLELISM,
+  });
+  const tokens = createAccessTokens(
+    { keys: config.JWT_KEYS!, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
+    deps.clock,
+  );
+  const sessions = createSessions(deps.kv, config.REFRESH_TOKEN_TTL_SECONDS);
+  const mail = createMailQueue(deps.mailer, deps.logger);
+  const auth = createAuthService(deps, { members, hasher, tokens, sessions, mail });
+  const authenticate: Authenticate = createAuthenticate(tokens, sessions, members);
+  const clientIp = clientIpResolver(config.TRUSTED_PROXIES);
 
-/** Wires every feature's routes over the shared dependencies. */
-export function createFeatures(_deps: AppDeps): { routes: RouteSpec[]; authenticate: Authenticate } {
-  return { routes: [], authenticate: refuseAll };
+  const routes: RouteSpec[] = [...authRoutes(auth, members, clientIp), ...meRoutes(members, auth), ...filesRoutes(files)];
+  return { routes, authenticate, services: { files, members, auth, sessions, tokens, mail } };
 }
+
+export type Features = ReturnType<typeof createFeatures>;

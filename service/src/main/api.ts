@@ -3,11 +3,14 @@ import { loadConfigOrExit } from '../platform/config/index.js';
 import { createDeps } from '../platform/deps.js';
 import { exitOnSignal, listen } from '../platform/http/server.js';
 import { prepareEmbedded } from '../embedded.js';
+import { createFeatures } from '../features/index.js';
 
 const config = loadConfigOrExit({ embedded: process.argv.includes('--embedded') });
 const deps = await createDeps(config);
 if (config.mode === 'embedded') await prepareEmbedded(deps);
-const running = await listen(createApp(deps), deps);
+const features = createFeatures(deps);
+await features.services.auth.ensureAdmin();
+const running = await listen(createApp(deps, { features }), deps);
 exitOnSignal(running, deps);
 deps.logger.info({ url: { full: running.url } }, `MATE API (${config.mode}) listening on ${running.url}`);
 if (config.mode === 'embedded') console.log(`\n  MATE API   ${running.url}/api/v1\n  API docs   ${running.url}/docs\n`);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_members.js';
+import * as m002 from './002_files.js';
 
 /**
  * Migrations are imported, not discovered on disk, so they run the same from
@@ -7,6 +8,7 @@ import * as m001 from './001_members.js';
  */
 const migrations: Record<string, Knex.Migration> = {
   '001_members': m001,
+  '002_files': m002,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

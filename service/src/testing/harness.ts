@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createApp, type AppDeps } from '../app.js';
+import { createFeatures, type Features } from '../features/index.js';
 import { loadConfig } from '../platform/config/index.js';
 import { createDb, migrateLatest } from '../platform/db/index.js';
 import { createDeps } from '../platform/deps.js';
@@ -44,6 +45,7 @@ export interface TestApp {
   smtp: SmtpSink;
   bucket?: string;
   server: RunningServer;
+  services: Features['services'];
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     SMTP_URL: smtp.url,
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_TIME_COST: '1',
+    JWT_KEYS: `test:${randomBytes(32).toString('base64url')}`,
   };
   let bucket: string | undefined;
   if ((opts.database ?? 'mysql') === 'mysql') {
@@ -110,7 +113,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   if (config.mode === 'embedded') await migrateLatest(deps.db);
   const clock = new TestClock(opts.now ? new Date(opts.now) : new Date());
   deps.clock = clock.now;
-  const server = await listen(createApp(deps, { extraRoutes: opts.extraRoutes }), deps);
+  const features = createFeatures(deps);
+  const server = await listen(createApp(deps, { features, extraRoutes: opts.extraRoutes }), deps);
   return {
     url: server.url,
     deps,
@@ -119,6 +123,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     smtp,
     bucket,
     server,
+    services: features.services,
     async close() {
       await server.shutdown();
       for (const c of cleanups.reverse()) await c().catch(() => undefined);

@@ -16,6 +16,10 @@ export interface KeyValueStore {
   incr(key: string, ttlSeconds: number): Promise<number>;
   /** Replaces the value only if it still equals `expected` (atomic). */
   compareAndSet(key: string, expected: string, next: string, ttlSeconds: number): Promise<boolean>;
+  /** A set of strings under one key (a member's sessions), expiring ttlSeconds after the last add. */
+  setAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
+  setRemove(key: string, member: string): Promise<void>;
+  setMembers(key: string): Promise<string[]>;
   rateLimiter(opts: { keyPrefix: string; points: number; durationSeconds: number; blockSeconds?: number }): RateLimiterAbstract;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -75,6 +79,15 @@ export class RedisStore implements KeyValueStore {
   async compareAndSet(key: string, expected: string, next: string, ttlSeconds: number) {
     return Number(await this.client.eval(CAS_SCRIPT, 1, key, expected, next, ttlSeconds)) === 1;
   }
+  async setAdd(key: string, member: string, ttlSeconds: number) {
+    await this.client.multi().sadd(key, member).expire(key, ttlSeconds).exec();
+  }
+  async setRemove(key: string, member: string) {
+    await this.client.srem(key, member);
+  }
+  async setMembers(key: string) {
+    return this.client.smembers(key);
+  }
   rateLimiter(opts: { keyPrefix: string; points: number; durationSeconds: number; blockSeconds?: number }) {
     return new RateLimiterRedis({
       storeClient: this.client,
@@ -133,6 +146,19 @@ export class MemoryStore implements KeyValueStore {
     if (this.live(key)?.value !== expected) return false;
     await this.set(key, next, ttlSeconds);
     return true;
+  }
+  async setAdd(key: string, member: string, ttlSeconds: number) {
+    const members = new Set<string>(JSON.parse((await this.get(key)) ?? '[]'));
+    members.add(member);
+    await this.set(key, JSON.stringify([...members]), ttlSeconds);
+  }
+  async setRemove(key: string, member: string) {
+    const e = this.live(key);
+    if (!e) return;
+    e.value = JSON.stringify((JSON.parse(e.value) as string[]).filter((m) => m !== member));
+  }
+  async setMembers(key: string) {
+    return JSON.parse((await this.get(key)) ?? '[]') as string[];
   }
   rateLimiter(opts: { keyPrefix: string; points: number; durationSeconds: number; blockSeconds?: number }) {
     return new RateLimiterMemory({

@@ -44,6 +44,13 @@ function contract(name: string, make: () => Promise<KeyValueStore>) {
       assert.equal(await store.compareAndSet('missing', 'x', 'y', 60), false);
     });
 
+    it('keeps sets', async () => {
+      await Promise.all(['s1', 's2', 's3', 's2'].map((m) => store.setAdd('set', m, 60)));
+      await store.setRemove('set', 's1');
+      assert.deepEqual((await store.setMembers('set')).sort(), ['s2', 's3']);
+      assert.deepEqual(await store.setMembers('no-such-set'), []);
+    });
+
     it('rate-limits', async () => {
       const limiter = store.rateLimiter({ keyPrefix: 'contract', points: 3, durationSeconds: 60 });
       for (let i = 0; i < 3; i++) await limiter.consume('k');

@@ -10,6 +10,7 @@ const production = {
   REDIS_URL: 'redis://cache:6379',
   S3_BUCKET: 'mate-images',
   SMTP_URL: 'smtp://mail:587',
+  JWT_KEYS: 'k1:0123456789abcdef0123456789abcdef',
 };
 
 describe('configuration', () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -56,6 +57,24 @@ const schema = z.object({
   ARGON2_TIME_COST: int(1, 10).default(2),
   ARGON2_PARALLELISM: int(1, 8).default(1),
 
+  JWT_KEYS: z
+    .string()
+    .regex(/^[\w-]{1,32}:[^,]{32,}(,[\w-]{1,32}:[^,]{32,})*$/, 'must be kid:secret pairs, comma-separated, each secret 32+ characters')
+    .optional(),
+  JWT_ISSUER: z.string().default('mate'),
+  JWT_AUDIENCE: z.string().default('mate-api'),
+  ACCESS_TOKEN_TTL_SECONDS: int(30, 24 * 3600).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: int(300, 90 * 24 * 3600).default(14 * 24 * 3600),
+  SIGNIN_MAX_FAILURES_PER_ACCOUNT: int(1, 1000).default(5),
+  SIGNIN_MAX_FAILURES_PER_CLIENT: int(1, 10000).default(20),
+  SIGNIN_FAILURE_WINDOW_SECONDS: int(10, 24 * 3600).default(900),
+  MAIL_MAX_PER_HOUR: int(1, 1000).default(5),
+  ADMIN_LOGIN_ID: z.string().optional(),
+  ADMIN_EMAIL: z.string().email().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  PASSWORD_RESET_URL: z.string().url().optional(),
+  DEFAULT_PROFILE_IMAGE_URL: z.string().url().optional(),
+
   CORS_ORIGINS: csv.default([]),
   TRUSTED_PROXIES: csv.default([]),
   BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(100 * 1024),
@@ -73,6 +92,8 @@ export class ConfigError extends Error {}
 /** Embedded mode fills what production must be told. */
 function embeddedDefaults(dataDir: string): Record<string, string> {
   return {
+    // A fresh signing key per start: embedded sessions end when the process does.
+    JWT_KEYS: `embedded:${randomBytes(32).toString('base64url')}`,
     DATABASE_URL: `sqlite:${path.join(dataDir, 'mate.sqlite')}`,
     FILES_DIR: path.join(dataDir, 'files'),
     MAIL_OUTBOX_DIR: path.join(dataDir, 'outbox'),
@@ -89,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: { embedde
   }
   const c = parsed.data;
   if (c.MATE_MODE === 'production' && opts.requireAll !== false) {
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'S3_BUCKET', 'SMTP_URL'] as const) {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'S3_BUCKET', 'SMTP_URL', 'JWT_KEYS'] as const) {
       if (!c[name]) throw new ConfigError(`missing setting ${name}: required in production mode`);
     }
   }

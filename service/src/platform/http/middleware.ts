@@ -33,9 +33,27 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   503: 'SERVER-002',
 };
 
+const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
+const OUTAGE_MESSAGES =
+  /enableOfflineQueue|Connection is closed|Command timed out|Reached the max retries|Timeout acquiring a connection|connect ETIMEDOUT/;
+
+/** A dependency (database, Redis, S3, SMTP) that cannot be reached: 503, not 500. */
+export function isDependencyOutage(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string; errno?: string };
+  return (
+    OUTAGE_CODES.has(e.code ?? '') ||
+    OUTAGE_CODES.has(e.errno ?? '') ||
+    e.name === 'KnexTimeoutError' ||
+    e.name === 'MaxRetriesPerRequestError' ||
+    OUTAGE_MESSAGES.test(e.message ?? '')
+  );
+}
+
 /** Turns anything thrown into an AppError; unknown errors become a bare 500. */
 export function asAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  if (isDependencyOutage(err))
+    return new AppError('SERVER-002', 'a dependency of this call is unavailable; try again shortly', { 'Retry-After': '5' });
   if (err instanceof ZodError) {
     const issue = err.issues[0];
     const where = issue?.path.join('.') || 'request';
@@ -48,10 +66,12 @@ export function asAppError(err: unknown): AppError {
       },
     );
   }
-  const e = err as { status?: number; expose?: boolean; message?: string; type?: string };
+  const e = err as { status?: number; httpCode?: number; expose?: boolean; message?: string; type?: string };
   if (e.type === 'entity.too.large') return new AppError('REQUEST-003');
   if (e.type === 'entity.parse.failed') return new AppError('REQUEST-002', 'the JSON body could not be parsed');
-  const code = e.status ? STATUS_CODES[e.status] : undefined;
+  // koa-body reports formidable's limits as httpCode.
+  const status = e.status ?? e.httpCode;
+  const code = status ? STATUS_CODES[status] : undefined;
   if (code) return new AppError(code, e.expose && e.message ? e.message : undefined);
   return new AppError('SERVER-001', 'an unexpected error occurred');
 }
@@ -82,6 +102,7 @@ export function errors(): Koa.Middleware {
     } catch (err) {
       const appErr = asAppError(err);
       if (appErr.status >= 500) ctx.state.error = err;
+      ctx.state.errorCode = appErr.code;
       const render: ErrorRenderer = ctx.state.renderError ?? renderProblem;
       render(ctx, appErr);
     }

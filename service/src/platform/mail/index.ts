@@ -46,3 +46,46 @@ export function createMailer(opts: { smtpUrl?: string; outboxDir: string; from: 
     },
   };
 }
+
+/**
+ * Sends without making the caller wait: the answer of a recovery call must not
+ * depend on whether a mail went out (no account probing by timing). Retries
+ * with backoff; a mail that still fails is logged (never its body: it may
+ * carry a reset link).
+ */
+export function createMailQueue(
+  mailer: Mailer,
+  logger: { warn: (o: object, m: string) => void; error: (o: object, m: string) => void },
+  opts: { attempts?: number; baseDelayMs?: number; onResult?: (outcome: 'sent' | 'failed') => void } = {},
+) {
+  const attempts = opts.attempts ?? 4;
+  const baseDelay = opts.baseDelayMs ?? 1_000;
+  const pending = new Set<Promise<void>>();
+  const deliver = async (mail: Mail) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await mailer.send(mail);
+        opts.onResult?.('sent');
+        return;
+      } catch (err) {
+        if (attempt >= attempts) {
+          opts.onResult?.('failed');
+          logger.error({ err: { message: (err as Error).message }, email: { subject: mail.subject } }, 'mail could not be delivered');
+          return;
+        }
+        logger.warn({ email: { subject: mail.subject }, attempt }, 'mail delivery failed; retrying');
+        await new Promise((r) => setTimeout(r, baseDelay * 4 ** (attempt - 1)));
+      }
+    }
+  };
+  return {
+    enqueue(mail: Mail): void {
+      const p = deliver(mail).finally(() => pending.delete(p));
+      pending.add(p);
+    },
+    /** Resolves when every queued mail is sent or given up (shutdown, tests). */
+    idle: () => Promise.all([...pending]).then(() => undefined),
+  };
+}
+
+export type MailQueue = ReturnType<typeof createMailQueue>;

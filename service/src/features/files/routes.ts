@@ -1,0 +1,61 @@
+import fs from 'node:fs/promises';
+import { z } from 'zod';
+import { route } from '../../platform/http/routes.js';
+import type { FilesService } from './service.js';
+import { fileKeySchema } from '../members/schemas.js';
+
+const storedFile = z
+  .object({ key: z.string(), url: z.string(), contentType: z.enum(['image/jpeg', 'image/png', 'image/webp']), size: z.number().int() })
+  .openapi('StoredFile');
+
+interface UploadedFile {
+  filepath: string;
+  size: number;
+}
+
+export function filesRoutes(files: FilesService) {
+  return [
+    route({
+      method: 'post',
+      path: '/files',
+      tag: 'files',
+      summary: 'Upload a profile or car image (JPEG, PNG or WebP, detected from the bytes; at most 5 MiB)',
+      access: 'member',
+      status: 201,
+      bodyType: 'multipart',
+      body: z.object({
+        purpose: z.enum(['profile', 'car']),
+        file: z
+          .custom<UploadedFile>((v) => !!v && typeof v === 'object' && 'filepath' in v, 'a file part named `file`')
+          .openapi({ type: 'string', format: 'binary' }),
+      }),
+      response: storedFile,
+      errors: ['REQUEST-003', 'REQUEST-004'],
+      handler: async ({ principal, body }) => {
+        try {
+          return await files.upload(principal.id, body.purpose, await fs.readFile(body.file.filepath));
+        } finally {
+          await fs.rm(body.file.filepath, { force: true });
+        }
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/files/{key}',
+      tag: 'files',
+      summary: 'Read an image: a redirect to its presigned or public URL, or the bytes in the embedded mode',
+      access: 'public',
+      params: z.object({ key: fileKeySchema }),
+      responseDescription: 'the image bytes, or 302 to where they are',
+      errors: ['S3-001'],
+      handler: async ({ params, ctx }) => {
+        const found = await files.open(params.key);
+        if ('redirect' in found) return ctx.redirect(found.redirect);
+        ctx.type = found.object.contentType;
+        ctx.length = found.object.size;
+        ctx.set('Cache-Control', 'private, max-age=300');
+        ctx.body = found.object.body;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { route } from '../../platform/http/routes.js';
+import type { AuthService } from '../auth/service.js';
+import { carNumberSchema, fileKeySchema, memberView, nicknameSchema, passwordSchema, phoneNumberSchema } from './schemas.js';
+import type { MembersService } from './service.js';
+
+export function meRoutes(members: MembersService, auth: AuthService) {
+  return [
+    route({
+      method: 'get',
+      path: '/me',
+      tag: 'me',
+      summary: 'My profile',
+      access: 'member',
+      response: memberView,
+      handler: async ({ principal }) => members.toView(await members.require(principal.id)),
+    }),
+    route({
+      method: 'patch',
+      path: '/me',
+      tag: 'me',
+      summary: 'Change my nickname or profile image (an uploaded `profile` file); the replaced image is deleted',
+      access: 'member',
+      body: z
+        .object({ nickname: nicknameSchema.optional(), profileImageKey: fileKeySchema.optional() })
+        .refine((b) => b.nickname !== undefined || b.profileImageKey !== undefined, 'give a nickname or a profileImageKey'),
+      response: memberView,
+      errors: ['ACCOUNT-004', 'S3-001'],
+      handler: async ({ principal, body }) => members.toView(await members.updateProfile(principal.id, body)),
+    }),
+    route({
+      method: 'put',
+      path: '/me/password',
+      tag: 'me',
+      summary: 'Change my password (needs the current one); ends my other sessions',
+      access: 'member',
+      status: 204,
+      body: z.object({ currentPassword: z.string().min(1).max(128), newPassword: passwordSchema }),
+      errors: ['ACCOUNT-008'],
+      handler: async ({ principal, body }) => {
+        await auth.changePassword(principal.id, principal.sessionId, body.currentPassword, body.newPassword);
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/me/driver',
+      tag: 'me',
+      summary: 'Register my car (become a driver) or update it',
+      description: 'Answers 201 when the car is registered, 200 when an existing registration is updated.',
+      access: 'member',
+      body: z.object({ carNumber: carNumberSchema, phoneNumber: phoneNumberSchema, carImageKey: fileKeySchema.optional() }),
+      response: memberView,
+      errors: ['S3-001'],
+      handler: async ({ principal, body, ctx }) => {
+        const { created, member } = await members.upsertDriver(principal.id, body);
+        const view = await members.toView(member);
+        ctx.status = created ? 201 : 200;
+        ctx.body = view;
+      },
+    }),
+  ];
+}
