@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # sourced: the variables are used by the scripts
 # Shared settings for scripts/k8s/*.sh: pinned versions and where things live.
 # Sourced, never run. Every path can be overridden from the environment.
 
@@ -20,7 +20,7 @@ ACTIONLINT_VERSION="${ACTIONLINT_VERSION:-v1.7.12}"
 KUBE_SCORE_VERSION="${KUBE_SCORE_VERSION:-v1.20.0}"
 # Prometheus Operator CRDs (ServiceMonitor, PrometheusRule, ...), taken from the
 # released Go module's example/prometheus-operator-crd directory.
-PROM_OPERATOR_VERSION="${PROM_OPERATOR_VERSION:-v0.95.1}"
+PROM_OPERATOR_VERSION="${PROM_OPERATOR_VERSION:-v0.94.1}"
 
 MATE_CACHE="${MATE_CACHE:-$HOME/.cache/mate}"
 K8S_TOOLS_DIR="${K8S_TOOLS_DIR:-$MATE_CACHE/tools/k8s-${K8S_VERSION#v}}"

@@ -36,9 +36,16 @@ if ! cert_ok ca; then
     -keyout "$PKI/ca.key" -out "$PKI/ca.crt" 2>/dev/null
 fi
 
-# issue NAME SUBJECT [SAN]
+# The front proxy (aggregation layer) has its own CA, as Kubernetes advises.
+if ! cert_ok front-proxy-ca; then
+  rm -f "$PKI"/front-proxy-*
+  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -sha256 -subj "/CN=mate-local-front-proxy-ca" \
+    -keyout "$PKI/front-proxy-ca.key" -out "$PKI/front-proxy-ca.crt" 2>/dev/null
+fi
+
+# issue NAME SUBJECT [SAN] [CA]
 issue() {
-  local name="$1" subj="$2" san="${3:-}" ext
+  local name="$1" subj="$2" san="${3:-}" ca="${4:-ca}" ext
   cert_ok "$name" && return 0
   ext="$(mktemp)"
   {
@@ -47,7 +54,7 @@ issue() {
     if [[ -n "$san" ]]; then echo "extendedKeyUsage=serverAuth"; echo "subjectAltName=$san"; else echo "extendedKeyUsage=clientAuth"; fi
   } >"$ext"
   openssl req -newkey rsa:2048 -nodes -sha256 -subj "$subj" -keyout "$PKI/$name.key" -out "$PKI/$name.csr" 2>/dev/null
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" -CAcreateserial \
     -days 365 -sha256 -extfile "$ext" -out "$PKI/$name.crt" 2>/dev/null
   rm -f "$ext" "$PKI/$name.csr"
 }
@@ -61,6 +68,7 @@ issue scheduler "/CN=system:kube-scheduler"
 # kwok updates status of nodes and pods it fakes, and their leases; it gets
 # cluster-admin through system:masters because it stands in for every kubelet.
 issue kwok "/O=system:masters/CN=kwok-controller"
+issue front-proxy-client "/CN=front-proxy-client" "" front-proxy-ca
 if [[ ! -f "$PKI/sa.key" || ! -f "$PKI/sa.pub" ]]; then
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$PKI/sa.key" 2>/dev/null
   openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
@@ -119,7 +127,7 @@ start etcd etcd --name=mate-local --data-dir="$K8S_RUN_DIR/etcd" \
   --listen-client-urls="http://127.0.0.1:$K8S_ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$K8S_ETCD_PORT" \
   --listen-peer-urls="http://127.0.0.1:$K8S_ETCD_PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$K8S_ETCD_PEER_PORT" \
   --initial-cluster="mate-local=http://127.0.0.1:$K8S_ETCD_PEER_PORT" \
-  --listen-metrics-urls="" --unsafe-no-fsync --quota-backend-bytes=2147483648 --log-level=warn
+  --unsafe-no-fsync --quota-backend-bytes=2147483648 --log-level=warn
 wait_for "etcd health" 60 curl -fsS "http://127.0.0.1:$K8S_ETCD_PORT/health"
 
 start kube-apiserver kube-apiserver \
@@ -127,6 +135,10 @@ start kube-apiserver kube-apiserver \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$K8S_APISERVER_PORT" \
   --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
   --client-ca-file="$PKI/ca.crt" \
+  --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
   --service-cluster-ip-range="$K8S_SERVICE_CIDR" \
@@ -194,7 +206,13 @@ EOF
 done | kc apply --server-side --field-manager=mate-up -f - >/dev/null
 wait_for "${#nodes[@]} Ready kwok nodes" 120 kc wait --for=condition=Ready --timeout=5s "${nodes[@]/#/node/}"
 
-kc apply --server-side --force-conflicts --field-manager=mate-up -f "$K8S_CRDS_DIR" >/dev/null
+# The CRDs carry the operator version they come from; skip the (large) apply
+# when the pinned version is already installed.
+installed_crds="$(kc get crd servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com \
+  -o jsonpath='{range .items[*]}{.metadata.annotations.operator\.prometheus\.io/version}{" "}{end}' 2>/dev/null || true)"
+if [[ "$installed_crds" != "${PROM_OPERATOR_VERSION#v} ${PROM_OPERATOR_VERSION#v} " ]]; then
+  kc apply --server-side --force-conflicts --field-manager=mate-up -f "$K8S_CRDS_DIR" >/dev/null
+fi
 kc wait --for=condition=Established --timeout=60s -f "$K8S_CRDS_DIR" >/dev/null
 wait_for "the default ServiceAccount" 60 kc -n default get serviceaccount default
 

@@ -2,7 +2,7 @@
 // Pins k8s.io/kubernetes and replaces each staging module with its published tag
 // (k8s.io/kubernetes' own go.mod points them at ./staging, which a dependent
 // module cannot use). Built by scripts/k8s/tools.sh; see scripts/k8s/README.md.
-module github.com/mate/mate/tools/kube
+module mate/tools/kube
 
 go 1.26.0
 
