@@ -3,6 +3,7 @@ import { clientIpResolver } from '../platform/http/client-ip.js';
 import type { Authenticate, RouteSpec } from '../platform/http/routes.js';
 import { createMailQueue } from '../platform/mail/index.js';
 import { createAuthenticate } from './auth/authenticate.js';
+import { createOAuth } from './auth/oauth.js';
 import { createPasswordHasher } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
 import { createAuthService } from './auth/service.js';
@@ -32,8 +33,9 @@ export function createFeatures(deps: AppDeps) {
   const auth = createAuthService(deps, { members, hasher, tokens, sessions, mail });
   const authenticate: Authenticate = createAuthenticate(tokens, sessions, members);
   const clientIp = clientIpResolver(config.TRUSTED_PROXIES);
+  const oauth = createOAuth(deps, members);
 
-  const routes: RouteSpec[] = [...authRoutes(auth, members, clientIp), ...meRoutes(members, auth), ...filesRoutes(files)];
+  const routes: RouteSpec[] = [...authRoutes(auth, members, oauth, clientIp), ...meRoutes(members, auth), ...filesRoutes(files)];
   return { routes, authenticate, services: { files, members, auth, sessions, tokens, mail } };
 }
 

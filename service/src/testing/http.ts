@@ -19,7 +19,7 @@ export function httpClient(baseUrl: string) {
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(opts.body);
     }
-    const url = path.startsWith('/api/') || path.startsWith('/file') || !path.startsWith('/') ? path : `/api/v1${path}`;
+    const url = path.startsWith('/api/') || path.startsWith('/file/') || !path.startsWith('/') ? path : `/api/v1${path}`;
     const res = await fetch(new URL(url, baseUrl), { method, headers, body, redirect: 'manual' });
     const text = await res.text();
     let parsed: unknown = text;

@@ -3,6 +3,8 @@ import { route } from '../../platform/http/routes.js';
 import { emailSchema, loginIdSchema, memberView, nicknameSchema, passwordSchema } from '../members/schemas.js';
 import type { MembersService } from '../members/service.js';
 import type { AuthService } from './service.js';
+import { PROVIDERS, type OAuth } from './oauth.js';
+import type { Context } from 'koa';
 
 const tokenPair = z
   .object({
@@ -14,8 +16,41 @@ const tokenPair = z
   .openapi('TokenPair');
 const accepted = z.object({ accepted: z.literal(true) }).openapi('Accepted');
 
-export function authRoutes(auth: AuthService, members: MembersService, clientIp: (ctx: import('koa').Context) => string) {
+export function authRoutes(auth: AuthService, members: MembersService, oauth: OAuth, clientIp: (ctx: Context) => string) {
+  const provider = z.object({ provider: z.enum(PROVIDERS) });
   return [
+    route({
+      method: 'get',
+      path: '/auth/oauth/{provider}/authorize',
+      tag: 'auth',
+      summary: 'Start Kakao or LINE sign-in: a redirect to the provider (authorization code flow, state and PKCE)',
+      access: 'public',
+      status: 302,
+      params: provider,
+      responseDescription: "a redirect to the provider's authorization page",
+      errors: ['AUTH-012'],
+      handler: async ({ params, ctx }) => ctx.redirect(await oauth.authorizeUrl(params.provider)),
+    }),
+    route({
+      method: 'get',
+      path: '/auth/oauth/{provider}/callback',
+      tag: 'auth',
+      summary: "The provider's redirect back: signs the member in (a first sign-in creates the member)",
+      access: 'public',
+      params: provider,
+      query: z.object({
+        code: z.string().max(1000).optional(),
+        state: z.string().max(200).optional(),
+        error: z.string().max(200).optional(),
+        error_description: z.string().max(1000).optional(),
+      }),
+      response: tokenPair.extend({ member: memberView }),
+      errors: ['AUTH-009', 'AUTH-011', 'AUTH-012', 'ACCOUNT-006'],
+      handler: async ({ params, query }) => {
+        const member = await oauth.callback(params.provider, query);
+        return { ...(await auth.issue(member)), member: await members.toView(member) };
+      },
+    }),
     route({
       method: 'post',
       path: '/auth/signup',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { isTimeZone } from '../clock/index.js';
 
 /**
  * Every setting the service reads, in one place. Parsed once at start; a bad
@@ -74,6 +75,25 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().optional(),
   PASSWORD_RESET_URL: z.string().url().optional(),
   DEFAULT_PROFILE_IMAGE_URL: z.string().url().optional(),
+  KAKAO_CLIENT_ID: z.string().optional(),
+  KAKAO_CLIENT_SECRET: z.string().optional(),
+  KAKAO_AUTHORIZE_URL: z.string().url().default('https://kauth.kakao.com/oauth/authorize'),
+  KAKAO_TOKEN_URL: z.string().url().default('https://kauth.kakao.com/oauth/token'),
+  KAKAO_PROFILE_URL: z.string().url().default('https://kapi.kakao.com/v2/user/me'),
+  KAKAO_REDIRECT_URI: z.string().url().optional(),
+  LINE_CLIENT_ID: z.string().optional(),
+  LINE_CLIENT_SECRET: z.string().optional(),
+  LINE_AUTHORIZE_URL: z.string().url().default('https://access.line.me/oauth2/v2.1/authorize'),
+  LINE_TOKEN_URL: z.string().url().default('https://api.line.me/oauth2/v2.1/token'),
+  LINE_PROFILE_URL: z.string().url().default('https://api.line.me/v2/profile'),
+  LINE_REDIRECT_URI: z.string().url().optional(),
+  OAUTH_TIMEOUT_MS: int(500, 30_000).default(5_000),
+
+  // The service day ("block"): carpools belong to the day that starts at this hour in this zone.
+  SERVICE_DAY_START_HOUR: int(0, 23).default(10),
+  SERVICE_TIME_ZONE: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Seoul').default('Asia/Seoul'),
+  /** Today's carpool lists in Redis; 0 turns the cache off. Writes invalidate at once, so this only bounds staleness after a Redis outage. */
+  CARPOOL_LIST_CACHE_TTL_SECONDS: int(0, 3600).default(30),
 
   CORS_ORIGINS: csv.default([]),
   TRUSTED_PROXIES: csv.default([]),

@@ -16,6 +16,12 @@ export const ERRORS = {
   'MATE-001': { status: 404, name: 'CARPOOL_NOT_FOUND', title: 'Carpool not found', ko: '카풀을 찾을 수 없습니다.' },
   'MATE-002': { status: 409, name: 'CARPOOL_IS_FULL', title: 'Carpool is full', ko: '남은 좌석이 없습니다.' },
   'MATE-003': { status: 409, name: 'ALREADY_IN_CARPOOL', title: 'Already in a carpool today', ko: '오늘 이미 참여 중인 카풀이 있습니다.' },
+  'MATE-004': {
+    status: 404,
+    name: 'RESERVATION_NOT_FOUND',
+    title: 'No reservation to cancel',
+    ko: '취소할 예약이 없습니다.',
+  },
   'MATE-006': {
     status: 403,
     name: 'ONLY_DRIVER_CAN_POST',
@@ -29,6 +35,12 @@ export const ERRORS = {
     name: 'INVALID_DEPARTURE_TIME',
     title: 'Departure outside the service day',
     ko: '출발 시간은 오늘 운행일 안의 미래 시각이어야 합니다.',
+  },
+  'MATE-010': {
+    status: 409,
+    name: 'CARPOOL_DEPARTED',
+    title: 'Carpool already departed',
+    ko: '이미 출발한 카풀입니다.',
   },
   'REPORT-001': { status: 404, name: 'REPORT_NOT_FOUND', title: 'Report not found', ko: '신고를 찾을 수 없습니다.' },
   'REPORT-002': {
@@ -51,6 +63,8 @@ export const ERRORS = {
   },
   'AUTH-008': { status: 401, name: 'EXPIRED_REFRESH_TOKEN', title: 'Refresh token expired or revoked', ko: '로그인이 만료되었습니다.' },
   'AUTH-009': { status: 400, name: 'OAUTH_FAILED', title: 'Social sign-in failed', ko: '소셜 로그인에 실패했습니다.' },
+  'AUTH-011': { status: 502, name: 'OAUTH_PROVIDER_UNAVAILABLE', title: 'Social sign-in provider unavailable', ko: '소셜 로그인 서비스에 연결할 수 없습니다.' },
+  'AUTH-012': { status: 404, name: 'OAUTH_PROVIDER_DISABLED', title: 'Social sign-in provider not configured', ko: '지원하지 않는 소셜 로그인입니다.' },
   'AUTH-010': {
     status: 400,
     name: 'INVALID_RESET_TOKEN',
