@@ -12,6 +12,7 @@ import type { Logger } from './platform/observability/logger.js';
 import type { Metrics } from './platform/observability/metrics.js';
 import { accessLog, errors, requestId } from './platform/http/middleware.js';
 import { mountRoutes, type RouteSpec } from './platform/http/routes.js';
+import { ERRORS } from './platform/http/errors.js';
 import { createFeatures, type Features } from './features/index.js';
 import { operationsRouter } from './features/operations/routes.js';
 import { API_PREFIX } from './platform/http/paths.js';
@@ -59,15 +60,21 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
 
   let document: object | undefined;
   const openapi = () =>
-    (document ??= new OpenApiGeneratorV31(registry.definitions).generateDocument({
-      openapi: '3.1.0',
-      info: {
-        title: 'MATE API',
-        version: '1.0.0',
-        description: 'Commuter carpools: accounts, carpools, reservations, reports, administration.',
-      },
-      servers: [{ url: deps.config.PUBLIC_BASE_URL }],
-    }));
+    (document ??= {
+      ...new OpenApiGeneratorV31(registry.definitions).generateDocument({
+        openapi: '3.1.0',
+        info: {
+          title: 'MATE API',
+          version: '1.0.0',
+          description: 'Commuter carpools: accounts, carpools, reservations, reports, administration.',
+        },
+        servers: [{ url: deps.config.PUBLIC_BASE_URL }],
+      }),
+      // Every code a client can meet, with its status: clients switch on these.
+      'x-error-codes': Object.fromEntries(
+        Object.entries(ERRORS).map(([code, e]) => [code, { status: e.status, name: e.name, title: e.title }]),
+      ),
+    });
 
   const allowed = new Set(deps.config.CORS_ORIGINS);
   const ops = operationsRouter(deps, openapi);

@@ -46,6 +46,8 @@ export interface TestApp {
   bucket?: string;
   server: RunningServer;
   services: Features['services'];
+  /** Passwords and tokens the test used: close() fails if any reached a log line. */
+  secrets: Set<string>;
   close(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   });
   const deps = await createDeps(config, { logger: createLogger({ level: 'debug', out }) });
   if (config.mode === 'embedded') await migrateLatest(deps.db);
+  const secrets = new Set<string>();
   const clock = new TestClock(opts.now ? new Date(opts.now) : new Date());
   deps.clock = clock.now;
   const features = createFeatures(deps);
@@ -124,9 +127,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     bucket,
     server,
     services: features.services,
+    secrets,
     async close() {
       await server.shutdown();
       for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      assertNoSecretsLogged(logs, secrets);
     },
   };
 }
@@ -136,4 +141,15 @@ async function emptyAndDeleteBucket(s3: S3Client, bucket: string) {
   const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
   if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
   await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+}
+
+const LEAK_PATTERNS = [/eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/, /[?&]token=[\w%-]{10,}/, /\$argon2id\$/];
+
+/** Every test app checks its own log: no password, token, reset link or hash, ever. */
+export function assertNoSecretsLogged(logs: string[], secrets: Set<string>): void {
+  for (const line of logs) {
+    for (const p of LEAK_PATTERNS) if (p.test(line)) throw new Error(`a log line leaks a secret (${p}): ${line.slice(0, 300)}`);
+    for (const s of secrets)
+      if (s.length >= 6 && line.includes(s)) throw new Error(`a log line leaks a secret the test used: ${line.slice(0, 300)}`);
+  }
 }

@@ -19,7 +19,8 @@ export async function startOAuthProvider(flavor: 'kakao' | 'line') {
     };
     if (url.pathname === '/authorize') {
       const p = url.searchParams;
-      if (p.get('code_challenge_method') !== 'S256' || !p.get('code_challenge') || !p.get('state')) return send(400, { error: 'invalid_request' });
+      if (p.get('code_challenge_method') !== 'S256' || !p.get('code_challenge') || !p.get('state'))
+        return send(400, { error: 'invalid_request' });
       const code = randomBytes(12).toString('hex');
       codes.set(code, { challenge: p.get('code_challenge')!, redirectUri: p.get('redirect_uri')!, user: behaviour.user });
       const back = new URL(p.get('redirect_uri')!);
@@ -37,7 +38,8 @@ export async function startOAuthProvider(flavor: 'kakao' | 'line') {
       codes.delete(form.get('code') ?? '');
       const verifier = form.get('code_verifier') ?? '';
       const challenge = createHash('sha256').update(verifier).digest('base64url');
-      if (!grant || grant.redirectUri !== form.get('redirect_uri') || grant.challenge !== challenge) return send(400, { error: 'invalid_grant' });
+      if (!grant || grant.redirectUri !== form.get('redirect_uri') || grant.challenge !== challenge)
+        return send(400, { error: 'invalid_grant' });
       const token = randomBytes(12).toString('hex');
       tokens.set(token, grant.user);
       return send(200, { access_token: token, token_type: 'bearer', expires_in: 3600 });
@@ -47,7 +49,9 @@ export async function startOAuthProvider(flavor: 'kakao' | 'line') {
       if (!user) return send(401, { error: 'invalid_token' });
       return send(
         200,
-        flavor === 'kakao' ? { id: Number(user.replace(/\D/g, '')) || 1, kakao_account: { profile: { nickname: behaviour.nickname } } } : { userId: user, displayName: behaviour.nickname },
+        flavor === 'kakao'
+          ? { id: Number(user.replace(/\D/g, '')) || 1, kakao_account: { profile: { nickname: behaviour.nickname } } }
+          : { userId: user, displayName: behaviour.nickname },
       );
     }
     send(404, { error: 'not_found' });

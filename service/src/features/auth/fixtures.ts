@@ -34,6 +34,7 @@ export async function newMember(t: TestApp, opts: { admin?: boolean; driver?: bo
   const signin = await call('POST', '/auth/signin', { body: { loginId: n, password: input.password } });
   if (signin.status !== 200) throw new Error(`signin failed: ${signin.status} ${JSON.stringify(signin.body)}`);
   const accessToken: string = signin.body.accessToken;
+  t.secrets.add(input.password).add(accessToken).add(signin.body.refreshToken);
   const member: TestMember = {
     id: up.body.id,
     ...input,

@@ -96,7 +96,12 @@ describe('rate limits', () => {
   let call: Call;
   before(async () => {
     t = await startTestApp({
-      env: { SIGNIN_MAX_FAILURES_PER_ACCOUNT: '3', SIGNIN_MAX_FAILURES_PER_CLIENT: '6', MAIL_MAX_PER_HOUR: '2', TRUSTED_PROXIES: '127.0.0.1' },
+      env: {
+        SIGNIN_MAX_FAILURES_PER_ACCOUNT: '3',
+        SIGNIN_MAX_FAILURES_PER_CLIENT: '6',
+        MAIL_MAX_PER_HOUR: '2',
+        TRUSTED_PROXIES: '127.0.0.1',
+      },
     });
     call = httpClient(t.url);
   });
@@ -129,8 +134,14 @@ describe('rate limits', () => {
       const c = httpClient(t2.url);
       const m = await newMember(t2);
       for (let i = 0; i < 2; i++)
-        await c('POST', '/auth/signin', { body: { loginId: m.loginId, password: 'wrong-pass1' }, headers: { 'x-forwarded-for': `10.9.9.${i}` } });
-      const res = await c('POST', '/auth/signin', { body: { loginId: m.loginId, password: m.password }, headers: { 'x-forwarded-for': '10.9.9.200' } });
+        await c('POST', '/auth/signin', {
+          body: { loginId: m.loginId, password: 'wrong-pass1' },
+          headers: { 'x-forwarded-for': `10.9.9.${i}` },
+        });
+      const res = await c('POST', '/auth/signin', {
+        body: { loginId: m.loginId, password: m.password },
+        headers: { 'x-forwarded-for': '10.9.9.200' },
+      });
       assert.equal(res.status, 429, 'a forged header does not get a fresh budget');
     } finally {
       await t2.close();
@@ -139,7 +150,8 @@ describe('rate limits', () => {
 
   it('limits the mail-sending calls', async () => {
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await call('POST', '/auth/login-id/forgot', { body: { email: 'flood@example.com' } })).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await call('POST', '/auth/login-id/forgot', { body: { email: 'flood@example.com' } })).status);
     assert.deepEqual(statuses, [202, 202, 429]);
   });
 });

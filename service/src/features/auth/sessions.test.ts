@@ -111,7 +111,9 @@ describe('sessions and tokens', () => {
 
   it('re-hashes a password on sign-in when the hash parameters changed', async () => {
     const m = await newMember(t);
-    const legacy = await import('argon2').then((a) => a.default.hash(m.password, { type: 2, memoryCost: 8192, timeCost: 3, parallelism: 1 }));
+    const legacy = await import('argon2').then((a) =>
+      a.default.hash(m.password, { type: 2, memoryCost: 8192, timeCost: 3, parallelism: 1 }),
+    );
     await t.deps.db('members').where('id', m.id).update({ password_hash: legacy });
     assert.equal((await call('POST', '/auth/signin', { body: { loginId: m.loginId, password: m.password } })).status, 200);
     const row = await t.deps.db('members').where('id', m.id).first('password_hash');

@@ -51,7 +51,9 @@ describe('images on S3 (MinIO)', () => {
   it('refuses a text file named .png with 415, and stores nothing', async () => {
     const m = await newMember(t);
     const before = await objectKeys();
-    const res = await m.call('POST', '/files', { form: imageForm(Buffer.from('just some text, not an image'), 'evil.png', 'profile', 'image/png') });
+    const res = await m.call('POST', '/files', {
+      form: imageForm(Buffer.from('just some text, not an image'), 'evil.png', 'profile', 'image/png'),
+    });
     assert.equal(res.status, 415);
     assert.equal(res.body.code, 'REQUEST-004');
     assert.deepEqual(await objectKeys(), before);
@@ -93,10 +95,14 @@ describe('images on S3 (MinIO)', () => {
   it('replacing a car image removes the old object, and the update is not ACCOUNT-011', async () => {
     const m = await newMember(t);
     const first = (await m.call('POST', '/files', { form: imageForm(PNG_1x1, 'car.png', 'car') })).body.key;
-    const created = await m.call('PUT', '/me/driver', { body: { carNumber: '12가3456', phoneNumber: '010-1111-2222', carImageKey: first } });
+    const created = await m.call('PUT', '/me/driver', {
+      body: { carNumber: '12가3456', phoneNumber: '010-1111-2222', carImageKey: first },
+    });
     assert.equal(created.status, 201);
     const second = (await m.call('POST', '/files', { form: imageForm(PNG_1x1, 'car2.png', 'car') })).body.key;
-    const updated = await m.call('PUT', '/me/driver', { body: { carNumber: '34나5678', phoneNumber: '010-1111-2222', carImageKey: second } });
+    const updated = await m.call('PUT', '/me/driver', {
+      body: { carNumber: '34나5678', phoneNumber: '010-1111-2222', carImageKey: second },
+    });
     assert.equal(updated.status, 200);
     assert.equal(updated.body.driver.carNumber, '34나5678');
     assert.equal(await exists(first), false);
@@ -109,7 +115,11 @@ describe('images on S3 (MinIO)', () => {
     const stolen = await other.call('PATCH', '/me', { body: { profileImageKey: key } });
     assert.equal(stolen.status, 404);
     assert.equal(stolen.body.code, 'S3-001');
-    assert.equal((await owner.call('PUT', '/me/driver', { body: { carNumber: '12가3456', phoneNumber: '010-1111-2222', carImageKey: key } })).body.code, 'S3-001');
+    assert.equal(
+      (await owner.call('PUT', '/me/driver', { body: { carNumber: '12가3456', phoneNumber: '010-1111-2222', carImageKey: key } })).body
+        .code,
+      'S3-001',
+    );
     assert.equal(await exists(key), true, 'the owner keeps the file');
   });
 

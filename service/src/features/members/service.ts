@@ -36,7 +36,7 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
   const query = (trx?: Knex) => Member.query(trx ?? db);
 
   async function toView(m: Member): Promise<MemberView> {
-    const driver = m.driver ?? (await m.$relatedQuery('driver', db));
+    const driver = m.driver !== undefined ? m.driver : await m.$relatedQuery('driver', db);
     const profileImageUrl = m.profile_image_key ? await files.urlFor(m.profile_image_key) : null;
     return {
       id: Number(m.id),

@@ -63,8 +63,18 @@ export const ERRORS = {
   },
   'AUTH-008': { status: 401, name: 'EXPIRED_REFRESH_TOKEN', title: 'Refresh token expired or revoked', ko: '로그인이 만료되었습니다.' },
   'AUTH-009': { status: 400, name: 'OAUTH_FAILED', title: 'Social sign-in failed', ko: '소셜 로그인에 실패했습니다.' },
-  'AUTH-011': { status: 502, name: 'OAUTH_PROVIDER_UNAVAILABLE', title: 'Social sign-in provider unavailable', ko: '소셜 로그인 서비스에 연결할 수 없습니다.' },
-  'AUTH-012': { status: 404, name: 'OAUTH_PROVIDER_DISABLED', title: 'Social sign-in provider not configured', ko: '지원하지 않는 소셜 로그인입니다.' },
+  'AUTH-011': {
+    status: 502,
+    name: 'OAUTH_PROVIDER_UNAVAILABLE',
+    title: 'Social sign-in provider unavailable',
+    ko: '소셜 로그인 서비스에 연결할 수 없습니다.',
+  },
+  'AUTH-012': {
+    status: 404,
+    name: 'OAUTH_PROVIDER_DISABLED',
+    title: 'Social sign-in provider not configured',
+    ko: '지원하지 않는 소셜 로그인입니다.',
+  },
   'AUTH-010': {
     status: 400,
     name: 'INVALID_RESET_TOKEN',

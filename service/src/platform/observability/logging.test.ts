@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { route } from '../http/routes.js';
-import { startTestApp, type TestApp } from '../../testing/harness.js';
+import { assertNoSecretsLogged, startTestApp, type TestApp } from '../../testing/harness.js';
 import { redact } from './logger.js';
 
 const SECRET_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJlLXNlY3JldA';
@@ -67,6 +67,16 @@ describe('logging', () => {
     const all = t.logs.join('\n');
     assert.ok(!all.includes(SECRET_TOKEN), 'no token');
     assert.ok(!all.includes(SECRET_PASSWORD), 'no password');
+  });
+
+  it('the harness check that guards every test app catches a leak', () => {
+    assert.throws(
+      () => assertNoSecretsLogged(['{"message":"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"}'], new Set()),
+      /leaks/,
+    );
+    assert.throws(() => assertNoSecretsLogged(['{"url":"/reset-password?token=abcdefghijklmnop"}'], new Set()), /leaks/);
+    assert.throws(() => assertNoSecretsLogged(['{"x":"my-password-1"}'], new Set(['my-password-1'])), /leaks/);
+    assert.doesNotThrow(() => assertNoSecretsLogged(t.logs, new Set([SECRET_PASSWORD, SECRET_TOKEN])));
   });
 
   it('redacts secrets at any depth', () => {
