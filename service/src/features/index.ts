@@ -29,7 +29,7 @@ export function createFeatures(deps: AppDeps) {
     deps.clock,
   );
   const sessions = createSessions(deps.kv, config.REFRESH_TOKEN_TTL_SECONDS);
-  const mail = createMailQueue(deps.mailer, deps.logger);
+  const mail = createMailQueue(deps.mailer, deps.logger, { onResult: (outcome) => deps.metrics.mailSends.inc({ outcome }) });
   const auth = createAuthService(deps, { members, hasher, tokens, sessions, mail });
   const authenticate: Authenticate = createAuthenticate(tokens, sessions, members);
   const clientIp = clientIpResolver(config.TRUSTED_PROXIES);

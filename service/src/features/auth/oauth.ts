@@ -139,11 +139,13 @@ export function createOAuth(deps: AppDeps, members: MembersService) {
       }
       for (let attempt = 0; ; attempt++) {
         try {
-          return await members.create({
+          const created = await members.create({
             nickname: await freeNickname(profile.nickname, provider),
             provider,
             providerSubject: profile.subject,
           });
+          deps.metrics.signups.inc({ provider });
+          return created;
         } catch (err) {
           // Two first sign-ins of one account racing: the other one created it.
           if (isUniqueViolation(err, 'provider')) return (await members.findByProvider(provider, profile.subject))!;

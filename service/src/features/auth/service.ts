@@ -92,19 +92,32 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
     issue,
 
     async signup(input: { loginId: string; email: string; nickname: string; password: string }) {
-      return members.create({ ...input, passwordHash: await hasher.hash(input.password) });
+      const member = await members.create({ ...input, passwordHash: await hasher.hash(input.password) });
+      deps.metrics.signups.inc({ provider: 'mate' });
+      return member;
     },
 
     async signin(input: { loginId: string; password: string }, clientIp: string): Promise<{ member: Member; tokens: TokenPair }> {
+      const outcome = (o: string) => deps.metrics.signins.inc({ outcome: o });
       const account = input.loginId.toLowerCase();
-      await perAccount.check(account);
-      await perClient.check(clientIp);
+      try {
+        await perAccount.check(account);
+        await perClient.check(clientIp);
+      } catch (err) {
+        outcome('rate_limited');
+        throw err;
+      }
       const member = await members.findByLoginId(input.loginId);
       if (!(await verifyPassword(member, input.password))) {
         await Promise.all([perAccount.hit(account), perClient.hit(clientIp)]);
+        outcome('wrong_credentials');
         throw new AppError('ACCOUNT-008');
       }
-      if (member!.banned_at) throw new AppError('ACCOUNT-006');
+      if (member!.banned_at) {
+        outcome('banned');
+        throw new AppError('ACCOUNT-006');
+      }
+      outcome('success');
       return { member: member!, tokens: await issue(member!) };
     },
 

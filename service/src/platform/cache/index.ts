@@ -37,10 +37,16 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n`;
 
+export type OperationObserver = (operation: string, seconds: number, ok: boolean) => void;
+
 export class RedisStore implements KeyValueStore {
   readonly client: Redis;
 
-  constructor(url: string, keyPrefix = 'mate:') {
+  constructor(
+    url: string,
+    keyPrefix = 'mate:',
+    private readonly observe: OperationObserver = () => undefined,
+  ) {
     // Fail fast instead of queueing while Redis is away: callers fall back or answer 503.
     this.client = new Redis(url, {
       keyPrefix,
@@ -60,33 +66,54 @@ export class RedisStore implements KeyValueStore {
     await this.client.connect().catch(() => undefined);
   }
 
-  async get(key: string) {
-    return this.client.get(key);
+  /** Times every operation for the metrics; failures are counted and rethrown. */
+  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    const start = process.hrtime.bigint();
+    try {
+      const result = await fn();
+      this.observe(operation, Number(process.hrtime.bigint() - start) / 1e9, true);
+      return result;
+    } catch (err) {
+      this.observe(operation, Number(process.hrtime.bigint() - start) / 1e9, false);
+      throw err;
+    }
   }
-  async set(key: string, value: string, ttlSeconds?: number) {
-    if (ttlSeconds) await this.client.set(key, value, 'EX', ttlSeconds);
-    else await this.client.set(key, value);
+
+  get(key: string) {
+    return this.run('get', () => this.client.get(key));
   }
-  async del(...keys: string[]) {
-    if (keys.length) await this.client.del(...keys);
+  set(key: string, value: string, ttlSeconds?: number) {
+    return this.run('set', async () => {
+      if (ttlSeconds) await this.client.set(key, value, 'EX', ttlSeconds);
+      else await this.client.set(key, value);
+    });
   }
-  async take(key: string) {
-    return this.client.getdel(key);
+  del(...keys: string[]) {
+    return this.run('del', async () => {
+      if (keys.length) await this.client.del(...keys);
+    });
   }
-  async incr(key: string, ttlSeconds: number) {
-    return Number(await this.client.eval(INCR_SCRIPT, 1, key, ttlSeconds));
+  take(key: string) {
+    return this.run('take', () => this.client.getdel(key));
   }
-  async compareAndSet(key: string, expected: string, next: string, ttlSeconds: number) {
-    return Number(await this.client.eval(CAS_SCRIPT, 1, key, expected, next, ttlSeconds)) === 1;
+  incr(key: string, ttlSeconds: number) {
+    return this.run('incr', async () => Number(await this.client.eval(INCR_SCRIPT, 1, key, ttlSeconds)));
   }
-  async setAdd(key: string, member: string, ttlSeconds: number) {
-    await this.client.multi().sadd(key, member).expire(key, ttlSeconds).exec();
+  compareAndSet(key: string, expected: string, next: string, ttlSeconds: number) {
+    return this.run('compare_and_set', async () => Number(await this.client.eval(CAS_SCRIPT, 1, key, expected, next, ttlSeconds)) === 1);
   }
-  async setRemove(key: string, member: string) {
-    await this.client.srem(key, member);
+  setAdd(key: string, member: string, ttlSeconds: number) {
+    return this.run('set_add', async () => {
+      await this.client.multi().sadd(key, member).expire(key, ttlSeconds).exec();
+    });
   }
-  async setMembers(key: string) {
-    return this.client.smembers(key);
+  setRemove(key: string, member: string) {
+    return this.run('set_remove', async () => {
+      await this.client.srem(key, member);
+    });
+  }
+  setMembers(key: string) {
+    return this.run('set_members', () => this.client.smembers(key));
   }
   rateLimiter(opts: { keyPrefix: string; points: number; durationSeconds: number; blockSeconds?: number }) {
     return new RateLimiterRedis({
@@ -97,8 +124,10 @@ export class RedisStore implements KeyValueStore {
       blockDuration: opts.blockSeconds ?? 0,
     });
   }
-  async ping() {
-    await this.client.ping();
+  ping() {
+    return this.run('ping', async () => {
+      await this.client.ping();
+    });
   }
   async close() {
     this.client.disconnect();

@@ -22,6 +22,7 @@ const schema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:8080'),
+  GIT_COMMIT: z.string().max(64).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   LOG_FILE: z.string().optional(),
   LOG_FILE_MAX_BYTES: int(1024, 1024 ** 3).default(50 * 1024 * 1024),

@@ -49,7 +49,10 @@ function isNotFound(err: unknown): boolean {
 export class S3Storage implements ObjectStorage {
   readonly client: S3Client;
 
-  constructor(private readonly s: S3Settings) {
+  constructor(
+    private readonly s: S3Settings,
+    private readonly observe: (operation: string, outcome: 'ok' | 'error') => void = () => undefined,
+  ) {
     this.client = new S3Client({
       region: s.region,
       endpoint: s.endpoint,
@@ -59,15 +62,29 @@ export class S3Storage implements ObjectStorage {
     });
   }
 
+  /** Counts every request by outcome; "not found" is an answer, not an error. */
+  private async send<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn();
+      this.observe(operation, 'ok');
+      return out;
+    } catch (err) {
+      this.observe(operation, isNotFound(err) ? 'ok' : 'error');
+      throw err;
+    }
+  }
+
   async put(key: string, body: Buffer, contentType: string) {
-    await this.client.send(new PutObjectCommand({ Bucket: this.s.bucket, Key: key, Body: body, ContentType: contentType }));
+    await this.send('put', () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.s.bucket, Key: key, Body: body, ContentType: contentType })),
+    );
   }
   async delete(key: string) {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: key }));
+    await this.send('delete', () => this.client.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: key })));
   }
   async exists(key: string) {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.s.bucket, Key: key }));
+      await this.send('head', () => this.client.send(new HeadObjectCommand({ Bucket: this.s.bucket, Key: key })));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -76,7 +93,7 @@ export class S3Storage implements ObjectStorage {
   }
   async read(key: string) {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.s.bucket, Key: key }));
+      const out = await this.send('get', () => this.client.send(new GetObjectCommand({ Bucket: this.s.bucket, Key: key })));
       return {
         body: out.Body as Readable,
         contentType: out.ContentType ?? 'application/octet-stream',
@@ -94,7 +111,7 @@ export class S3Storage implements ObjectStorage {
     });
   }
   async ping() {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.s.bucket }));
+    await this.send('head_bucket', () => this.client.send(new HeadBucketCommand({ Bucket: this.s.bucket })));
   }
   close() {
     this.client.destroy();
