@@ -177,9 +177,10 @@ export class MemoryStore implements KeyValueStore {
     return true;
   }
   async setAdd(key: string, member: string, ttlSeconds: number) {
-    const members = new Set<string>(JSON.parse((await this.get(key)) ?? '[]'));
+    // No await between the read and the write: concurrent adds must not lose each other.
+    const members = new Set<string>(JSON.parse(this.live(key)?.value ?? '[]'));
     members.add(member);
-    await this.set(key, JSON.stringify([...members]), ttlSeconds);
+    this.map.set(key, { value: JSON.stringify([...members]), expiresAt: Date.now() + ttlSeconds * 1000 });
   }
   async setRemove(key: string, member: string) {
     const e = this.live(key);
