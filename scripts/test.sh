@@ -20,7 +20,7 @@ bash scripts/test-env/up.sh
 # shellcheck disable=SC1091
 source "$MATE_CACHE/run/test-env.sh"
 
-if [ -x scripts/k8s/up.sh ]; then
+if [ -f scripts/k8s/up.sh ]; then
   echo "==> Kubernetes control plane"
   bash scripts/k8s/tools.sh
   bash scripts/k8s/up.sh
