@@ -26,6 +26,8 @@ if [ -f scripts/k8s/up.sh ]; then
   bash scripts/k8s/up.sh
   export MATE_KUBECONFIG="$MATE_CACHE/run/k8s/kubeconfig"
 fi
+echo "==> observability tools"
+bash scripts/observability/tools.sh
 echo "==> set-up took $((SECONDS - start)) s"
 
 roots=("$@")

@@ -1,4 +1,5 @@
 import type { AppDeps } from '../app.js';
+import { createServiceCalendar } from '../platform/clock/index.js';
 import { clientIpResolver } from '../platform/http/client-ip.js';
 import type { Authenticate, RouteSpec } from '../platform/http/routes.js';
 import { createMailQueue } from '../platform/mail/index.js';
@@ -13,6 +14,12 @@ import { filesRoutes } from './files/routes.js';
 import { createFilesService } from './files/service.js';
 import { meRoutes } from './members/routes.js';
 import { createMembersService } from './members/service.js';
+import { adminRoutes } from './admin/routes.js';
+import { createAdminService } from './admin/service.js';
+import { carpoolRoutes } from './carpools/routes.js';
+import { createCarpoolsService } from './carpools/service.js';
+import { reportRoutes } from './reports/routes.js';
+import { createReportsService } from './reports/service.js';
 
 /** Builds every feature's services over the shared dependencies, and their routes. */
 export function createFeatures(deps: AppDeps) {
@@ -34,9 +41,22 @@ export function createFeatures(deps: AppDeps) {
   const authenticate: Authenticate = createAuthenticate(tokens, sessions, members);
   const clientIp = clientIpResolver(config.TRUSTED_PROXIES);
   const oauth = createOAuth(deps, members);
+  // The clock is read at each call: tests replace deps.clock.
+  const dayStart = { startHour: config.SERVICE_DAY_START_HOUR, timeZone: config.SERVICE_TIME_ZONE };
+  const calendar = createServiceCalendar(dayStart, () => deps.clock());
+  const carpools = createCarpoolsService(deps, { members, calendar });
+  const reports = createReportsService(deps, { carpools, members, calendar });
+  const admin = createAdminService({ members, sessions });
 
-  const routes: RouteSpec[] = [...authRoutes(auth, members, oauth, clientIp), ...meRoutes(members, auth), ...filesRoutes(files)];
-  return { routes, authenticate, services: { files, members, auth, sessions, tokens, mail } };
+  const routes: RouteSpec[] = [
+    ...authRoutes(auth, members, oauth, clientIp),
+    ...meRoutes(members, auth),
+    ...filesRoutes(files),
+    ...carpoolRoutes(carpools),
+    ...reportRoutes(reports),
+    ...adminRoutes({ admin, members, carpools, reports }),
+  ];
+  return { routes, authenticate, services: { files, members, auth, sessions, tokens, mail, calendar, carpools, reports, admin } };
 }
 
 export type Features = ReturnType<typeof createFeatures>;

@@ -5,7 +5,7 @@ export async function up(knex: Knex): Promise<void> {
   await createTable(knex, 'files', (t) => {
     t.string('object_key', 100).primary();
     t.bigInteger('owner_id').unsigned().notNullable().references('members.id').onDelete('CASCADE');
-    t.enum('purpose', ['profile', 'car']).notNullable();
+    t.enum('purpose', ['profile', 'car', 'image']).notNullable();
     t.string('content_type', 50).notNullable();
     t.integer('size').unsigned().notNullable();
     t.datetime('created_at', { precision: 3 }).notNullable();

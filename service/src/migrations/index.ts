@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_members.js';
 import * as m002 from './002_files.js';
+import * as m003 from './003_carpools.js';
+import * as m004 from './004_reports.js';
 
 /**
  * Migrations are imported, not discovered on disk, so they run the same from
@@ -9,6 +11,8 @@ import * as m002 from './002_files.js';
 const migrations: Record<string, Knex.Migration> = {
   '001_members': m001,
   '002_files': m002,
+  '003_carpools': m003,
+  '004_reports': m004,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

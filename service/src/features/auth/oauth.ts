@@ -15,6 +15,8 @@ interface ProviderSettings {
   tokenUrl: string;
   profileUrl: string;
   redirectUri: string;
+  /** Where the legacy web client receives the provider's redirect. */
+  legacyRedirectUri?: string;
   scope: string;
   /** The provider's stable user id and the nickname it suggests. */
   profile(body: any): { subject: string; nickname?: string; email?: string };
@@ -31,6 +33,7 @@ function providerSettings(config: AppDeps['config'], provider: Provider): Provid
       tokenUrl: config.KAKAO_TOKEN_URL,
       profileUrl: config.KAKAO_PROFILE_URL,
       redirectUri: config.KAKAO_REDIRECT_URI ?? base,
+      legacyRedirectUri: config.LEGACY_KAKAO_REDIRECT_URI,
       scope: 'profile_nickname',
       profile: (b) => ({
         subject: b?.id !== undefined ? String(b.id) : '',
@@ -47,6 +50,7 @@ function providerSettings(config: AppDeps['config'], provider: Provider): Provid
     tokenUrl: config.LINE_TOKEN_URL,
     profileUrl: config.LINE_PROFILE_URL,
     redirectUri: config.LINE_REDIRECT_URI ?? base,
+    legacyRedirectUri: config.LEGACY_LINE_REDIRECT_URI,
     scope: 'profile openid',
     profile: (b) => ({ subject: typeof b?.userId === 'string' ? b.userId : '', nickname: b?.displayName }),
   };
@@ -107,25 +111,35 @@ export function createOAuth(deps: AppDeps, members: MembersService) {
       return url.toString();
     },
 
-    /** Exchanges the code, reads the profile, finds or creates the member. */
+    /** The provider's redirect back: checks `state`, then signs in with the code and the saved PKCE verifier. */
     async callback(provider: Provider, query: { code?: string; state?: string; error?: string }): Promise<Member> {
-      const s = settings(provider);
+      settings(provider);
       const saved = query.state ? await kv.take(`oauth-state:${query.state}`) : null;
       const flow = saved ? (JSON.parse(saved) as { provider: Provider; verifier: string }) : undefined;
       if (!flow || flow.provider !== provider) throw new AppError('AUTH-009', 'unknown or expired sign-in state');
       if (query.error) throw new AppError('AUTH-009', `the sign-in provider answered: ${query.error.slice(0, 100)}`);
       if (!query.code) throw new AppError('AUTH-009', 'the sign-in provider sent no code');
+      return this.signInWithCode(provider, query.code, { verifier: flow.verifier });
+    },
 
+    /**
+     * Exchanges a code, reads the profile, finds or creates the member. The
+     * legacy client runs the redirect itself (no state, no PKCE on our side),
+     * with its own registered redirect URI.
+     */
+    async signInWithCode(provider: Provider, code: string, flow: { verifier?: string; legacy?: boolean }): Promise<Member> {
+      const s = settings(provider);
+      const redirectUri = flow.legacy ? (s.legacyRedirectUri ?? s.redirectUri) : s.redirectUri;
       const token = await providerCall(s.tokenUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
           grant_type: 'authorization_code',
-          code: query.code,
-          redirect_uri: s.redirectUri,
+          code,
+          redirect_uri: redirectUri,
           client_id: s.clientId,
           ...(s.clientSecret && { client_secret: s.clientSecret }),
-          code_verifier: flow.verifier,
+          ...(flow.verifier && { code_verifier: flow.verifier }),
         }),
       });
       if (typeof token?.access_token !== 'string') throw new AppError('AUTH-009', 'the sign-in provider sent no access token');

@@ -166,12 +166,30 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
       await sessions.revokeAll(memberId);
     },
 
-    async forgotLoginId(email: string, clientIp: string): Promise<Member | undefined> {
+    /**
+     * Mails the login id to its owner's address. Returns the member only when
+     * the email (and the nickname, when given) matched; callers that must not
+     * reveal that ignore it.
+     */
+    async forgotLoginId(email: string, clientIp: string, nickname?: string): Promise<Member | undefined> {
       await mailLimit.take(`client:${clientIp}`);
       await mailLimit.take(`email:${email.toLowerCase()}`);
       const member = await members.findByEmail(email);
-      if (member?.login_id && !member.banned_at) mail.enqueue(loginIdMail(member.email!, member.nickname, member.login_id));
+      if (!member?.login_id || member.banned_at || (nickname !== undefined && member.nickname !== nickname)) return undefined;
+      mail.enqueue(loginIdMail(member.email!, member.nickname, member.login_id));
       return member;
+    },
+
+    /** The legacy client checks the current password, then changes it: the check is remembered for 5 minutes. */
+    async confirmPassword(memberId: number, sid: string, password: string): Promise<void> {
+      if (!(await verifyPassword(await members.require(memberId), password))) throw new AppError('ACCOUNT-008');
+      await kv.set(`password-confirmed:${sid}`, '1', 300);
+    },
+
+    async changeConfirmedPassword(memberId: number, sid: string, next: string): Promise<void> {
+      if (!(await kv.take(`password-confirmed:${sid}`))) throw new AppError('ACCOUNT-008', 'confirm the current password first');
+      await members.setPasswordHash(memberId, await hasher.hash(next));
+      await sessions.revokeAll(memberId, sid);
     },
 
     /** The first admin comes from configuration (a Secret), never from a default password. */

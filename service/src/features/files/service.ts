@@ -7,7 +7,8 @@ import type { StoredObject } from '../../platform/storage/index.js';
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 const IMAGE_TYPES: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' };
-export type FilePurpose = 'profile' | 'car';
+/** `image`: uploaded through the legacy client, which does not say what for; fits either use. */
+export type FilePurpose = 'profile' | 'car' | 'image';
 
 export interface StoredFile {
   key: string;
@@ -51,8 +52,11 @@ export function createFilesService(deps: Pick<AppDeps, 'db' | 'storage' | 'clock
     },
 
     /** Checks that `key` is an upload of this member for this purpose (nobody attaches another's file). */
-    async assertOwned(ownerId: number, key: string, purpose: FilePurpose): Promise<void> {
-      const row = await db('files').where({ object_key: key, owner_id: ownerId, purpose }).first('object_key');
+    async assertOwned(ownerId: number, key: string, purpose: 'profile' | 'car'): Promise<void> {
+      const row = await db('files')
+        .where({ object_key: key, owner_id: ownerId })
+        .whereIn('purpose', [purpose, 'image'])
+        .first('object_key');
       if (!row) throw new AppError('S3-001', `no ${purpose} image ${key} uploaded by you`);
     },
 

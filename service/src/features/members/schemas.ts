@@ -23,7 +23,7 @@ export const phoneNumberSchema = z
   .openapi({ example: '010-1234-5678' });
 export const fileKeySchema = z
   .string()
-  .regex(/^(profile|car)-[0-9a-f-]{36}\.(jpg|png|webp)$/, 'a key returned by POST /files')
+  .regex(/^(profile|car|image)-[0-9a-f-]{36}\.(jpg|png|webp)$/, 'a key returned by POST /files')
   .openapi({ example: 'profile-8d7e3c1a-2b4f-4c6d-9e8f-0a1b2c3d4e5f.png' });
 
 export const driverView = z

@@ -181,6 +181,14 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
         ),
       );
     },
+
+    /** Administration: members newest first by id (unique, so pages never overlap), a page at a time, with the total. */
+    async listPage(opts: { driversOnly?: boolean; page: number; size: number }): Promise<{ items: Member[]; total: number }> {
+      const q = query().withGraphFetched('driver').orderBy('id', 'desc');
+      if (opts.driversOnly) q.whereIn('id', db('drivers').select('member_id'));
+      const { results, total } = await q.page(opts.page - 1, opts.size);
+      return { items: results, total: Number(total) };
+    },
   };
 }
 

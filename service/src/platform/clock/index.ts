@@ -8,6 +8,8 @@
  * a DATE column with each row, so "today" is a query, and the day rolls over
  * when the clock passes the start hour, with no job to run.
  */
+import { AppError } from '../http/errors.js';
+
 export type Clock = () => Date;
 
 export const systemClock: Clock = () => new Date();
@@ -23,6 +25,7 @@ export interface ServiceDaySettings {
 export type ServiceDay = string;
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const LOCAL_DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?$/;
 
 /** True when Intl knows the zone (validates configuration). */
 export function isTimeZone(zone: string): boolean {
@@ -89,11 +92,11 @@ export function createServiceCalendar(settings: ServiceDaySettings, clock: Clock
     return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
   }
 
-  /** The instant at which the zone's wall clock shows this date and hour. */
-  function wallClockToInstant(day: ServiceDay, hour: number): Date {
+  /** The instant at which the zone's wall clock shows this date and time. */
+  function wallClockToInstant(day: ServiceDay, hour: number, minute = 0, second = 0, ms = 0): Date {
     const m = DAY.exec(day);
     if (!m) throw new Error(`not a day: ${day}`);
-    const guess = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), hour);
+    const guess = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), hour, minute, second, ms);
     const first = guess - offsetAt(new Date(guess));
     // A second pass settles instants near an offset change (DST zones).
     return new Date(guess - offsetAt(new Date(first)));
@@ -117,6 +120,17 @@ export function createServiceCalendar(settings: ServiceDaySettings, clock: Clock
       return { start: wallClockToInstant(day, startHour), end: wallClockToInstant(addDays(day, 1), startHour) };
     },
     addDays,
+    /**
+     * The instant a wall-clock time of the zone names ('YYYY-MM-DDTHH:mm[:ss[.SSS]]', the legacy
+     * client's format); 400 REQUEST-001 when it is not one.
+     */
+    fromLocalDateTime(local: string): Date {
+      const m = LOCAL_DATE_TIME.exec(local.trim());
+      if (!m || addDays(m[1]!, 0) !== m[1] || Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4] ?? 0) > 59) {
+        throw new AppError('REQUEST-001', `not a local date-time such as 2026-03-02T08:00:00: ${local.slice(0, 40)}`);
+      }
+      return wallClockToInstant(m[1]!, Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number((m[5] ?? '0').padEnd(3, '0')));
+    },
     /** 'YYYY-MM-DDTHH:mm:ss' on the zone's wall clock (the legacy client's format). */
     localDateTime(instant: Date): string {
       const l = local(instant);

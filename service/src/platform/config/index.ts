@@ -87,6 +87,8 @@ const schema = z.object({
   LINE_TOKEN_URL: z.string().url().default('https://api.line.me/oauth2/v2.1/token'),
   LINE_PROFILE_URL: z.string().url().default('https://api.line.me/v2/profile'),
   LINE_REDIRECT_URI: z.string().url().optional(),
+  LEGACY_KAKAO_REDIRECT_URI: z.string().url().optional(),
+  LEGACY_LINE_REDIRECT_URI: z.string().url().optional(),
   OAUTH_TIMEOUT_MS: int(500, 30_000).default(5_000),
 
   // The service day ("block"): carpools belong to the day that starts at this hour in this zone.

@@ -75,10 +75,19 @@ const ACCESS_ERRORS: Record<Access, ErrorCode[]> = {
 
 const COMMON_ERRORS: ErrorCode[] = ['REQUEST-001', 'RATE-001', 'SERVER-001', 'SERVER-002'];
 
-function errorResponses(codes: ErrorCode[]) {
+/** How a route table's errors look on the wire (problem details, or the legacy envelope). */
+export interface ErrorFormat {
+  media: string;
+  schema: ZodType;
+  statusOf: (code: ErrorCode) => number;
+}
+
+const PROBLEM_FORMAT: ErrorFormat = { media: 'application/problem+json', schema: problemSchema, statusOf: (code) => ERRORS[code].status };
+
+function errorResponses(codes: ErrorCode[], format: ErrorFormat) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {
-    const status = ERRORS[code].status;
+    const status = format.statusOf(code);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   return Object.fromEntries(
@@ -86,7 +95,7 @@ function errorResponses(codes: ErrorCode[]) {
       status,
       {
         description: list.map((c) => `${c} ${ERRORS[c].title}`).join('; '),
-        content: { 'application/problem+json': { schema: problemSchema } },
+        content: { [format.media]: { schema: format.schema } },
       },
     ]),
   );
@@ -98,6 +107,7 @@ export interface RouteTableOptions {
   authenticate: Authenticate;
   jsonLimitBytes: number;
   multipartLimitBytes: number;
+  errorFormat?: ErrorFormat;
 }
 
 /** Mounts route specs on a router and describes each one in the OpenAPI registry. */
@@ -130,7 +140,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], opts: RouteTable
           description: spec.responseDescription ?? spec.summary,
           content: spec.response ? { 'application/json': { schema: spec.response } } : undefined,
         },
-        ...errorResponses(codes),
+        ...errorResponses(codes, opts.errorFormat ?? PROBLEM_FORMAT),
       },
     } as never);
 

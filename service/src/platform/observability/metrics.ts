@@ -10,6 +10,9 @@ const { version } = createRequire(import.meta.url)('../../../package.json') as {
 export function createMetrics(opts: { commit?: string } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Gauges named *_total break the Prometheus naming rules (promtool check metrics).
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name);
   const registers = [registry];
   const http = ['method', 'route', 'status'] as const;
 

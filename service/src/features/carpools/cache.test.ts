@@ -1,0 +1,117 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestApp, type TestApp } from '../../testing/harness.js';
+import { testServices } from '../../testing/env.js';
+import { startTcpProxy } from '../../testing/tcp-proxy.js';
+import type { TestMember } from '../auth/fixtures.js';
+import { MORNING, postCarpool, quickMembers } from './fixtures.js';
+
+type Proxy = Awaited<ReturnType<typeof startTcpProxy>>;
+
+async function eventually(fn: () => Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`condition not met within ${timeoutMs} ms`);
+}
+
+/**
+ * Rule 3's "the seat count shown always equals the reservations", with
+ * today's lists cached in Redis; and the lists answering while Redis is away.
+ * Redis is reached through a proxy this test can cut, never stopped.
+ */
+describe("today's lists in Redis (MariaDB + Redis)", () => {
+  let t: TestApp;
+  let redis: Proxy;
+  let viewer: TestMember;
+  let driver1: TestMember, driver2: TestMember;
+  let riders: TestMember[];
+  let c1: number, c2: number;
+  before(async () => {
+    const redisUrl = new URL(testServices().redisUrl);
+    redis = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port) });
+    t = await startTestApp({
+      now: MORNING,
+      // A long TTL: only invalidation can make these lists fresh.
+      env: { CARPOOL_LIST_CACHE_TTL_SECONDS: '3600', FILES_PRESIGN_TTL_SECONDS: '7200' },
+      rewriteUrls: (u) => ({ ...u, redis: Object.assign(new URL(u.redis), { port: String(redis.port) }).toString() }),
+    });
+    viewer = (await quickMembers(t, 1))[0]!;
+    const drivers = await quickMembers(t, 2, { driver: true });
+    [driver1, driver2] = [drivers[0]!, drivers[1]!];
+    riders = await quickMembers(t, 3);
+    c1 = (await postCarpool(t, driver1, { capacity: 2, cost: 1000 })).id;
+    c2 = (await postCarpool(t, driver2, { capacity: 2, cost: 2000 })).id;
+  });
+  after(async () => {
+    await t.close();
+    await redis.close();
+  });
+
+  const QUERIES = ['', '?sort=departure', '?sort=cost', '?available=true', '?sort=cost&available=true&size=1'];
+  /** Every variant of the list, as a viewer sees it: id → seats taken. */
+  async function shown(): Promise<Array<Record<number, number>>> {
+    return Promise.all(
+      QUERIES.map(async (q) => {
+        const res = await viewer.call('GET', `/carpools${q}`);
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        return Object.fromEntries(res.body.items.map((c: { id: number; seatsTaken: number }) => [c.id, c.seatsTaken]));
+      }),
+    );
+  }
+
+  it('serves lists from the cache (a change made behind the service’s back is not seen)', async () => {
+    const first = await viewer.call('GET', '/carpools');
+    await t.deps.db('carpools').where('id', c1).update({ departure_place: '바뀐 장소' });
+    const second = await viewer.call('GET', '/carpools');
+    assert.deepEqual(second.body, first.body, 'the second read came from Redis');
+    await t.deps.db('carpools').where('id', c1).update({ departure_place: '수원시 권선구 오목천동' });
+  });
+
+  it('after a reservation, a cancellation and a deletion, every list shows the new seat count at once', async () => {
+    await shown(); // warm every variant
+    assert.equal((await riders[0]!.call('POST', `/carpools/${c1}/reservations`)).status, 201);
+    for (const v of await shown()) if (c1 in v) assert.equal(v[c1], 1);
+
+    assert.equal((await riders[1]!.call('POST', `/carpools/${c1}/reservations`)).status, 201);
+    const full = await shown();
+    assert.equal(full[0]![c1], 2);
+    assert.ok(!(c1 in full[3]!), 'a full carpool leaves the "available" list at once');
+
+    assert.equal((await riders[0]!.call('DELETE', `/carpools/${c1}/reservations/me`)).status, 204);
+    const freed = await shown();
+    assert.equal(freed[0]![c1], 1);
+    assert.equal(freed[3]![c1], 1, 'and comes back when a seat is free');
+
+    assert.equal((await riders[2]!.call('POST', `/carpools/${c2}/reservations`)).status, 201);
+    assert.equal((await shown())[0]![c2], 1);
+    assert.equal((await driver2.call('DELETE', `/carpools/${c2}`)).status, 204);
+    for (const v of await shown()) assert.ok(!(c2 in v), 'a deleted carpool leaves every list at once');
+  });
+
+  it('with Redis unreachable the lists (and reservations) still answer, from the database; fresh again once it returns', async () => {
+    await shown();
+    redis.cut();
+    try {
+      const during = await shown(); // 200s, asserted inside
+      assert.equal(during[0]![c1], 1);
+      // A write while Redis is away: its invalidation fails, the call does not.
+      assert.equal((await riders[0]!.call('POST', `/carpools/${c1}/reservations`)).status, 201);
+      assert.equal((await shown())[0]![c1], 2, 'read from the database');
+    } finally {
+      redis.restore();
+    }
+    await eventually(async () => {
+      try {
+        await t.deps.kv.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    // The cache holds the page from before the outage; the failed invalidation is retried first.
+    for (const v of await shown()) if (c1 in v) assert.equal(v[c1], 2);
+  });
+});

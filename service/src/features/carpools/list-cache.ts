@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import type { KeyValueStore } from '../../platform/cache/index.js';
+import type { ServiceDay } from '../../platform/clock/index.js';
+import type { Logger } from '../../platform/observability/logger.js';
+
+const VERSION_TTL_SECONDS = 3 * 24 * 3600;
+const versionKey = (day: ServiceDay) => `carpools:list-version:${day}`;
+
+/**
+ * Today's lists in Redis, keyed by a version per service day. Every write
+ * that changes a list replaces the version (after its transaction commits
+ * and before the call answers), so the next read misses and reloads: a
+ * client that reserved and then lists sees its seat. A page computed from
+ * data older than the version lands under the old version and is never
+ * read again. The store failing never fails a call: reads go to the
+ * database. An invalidation that failed is retried before this process
+ * reads from the cache again, and the TTL bounds what other processes may
+ * serve until then.
+ */
+export function createListCache(kv: KeyValueStore, logger: Logger, ttlSeconds: number) {
+  let lastWarning = 0;
+  const warn = (err: unknown, action: string) => {
+    // One line per 10 s while the store is away, not one per request.
+    if (Date.now() - lastWarning < 10_000) return;
+    lastWarning = Date.now();
+    logger.warn({ err, event: { dataset: 'carpools.cache' } }, `carpool list cache: ${action} failed; serving from the database`);
+  };
+
+  // Days whose invalidation failed while the store was away.
+  const pending = new Set<ServiceDay>();
+  const bump = (day: ServiceDay) => kv.set(versionKey(day), randomBytes(9).toString('base64url'), VERSION_TTL_SECONDS);
+  async function flushPending(): Promise<void> {
+    for (const day of [...pending]) {
+      await bump(day);
+      pending.delete(day);
+    }
+  }
+
+  return {
+    ttlSeconds,
+
+    /** A page as its JSON text: a hit is sent as stored, never parsed and serialized again. */
+    async read(day: ServiceDay, variant: string, load: () => Promise<string>): Promise<string> {
+      if (!ttlSeconds) return load();
+      let key: string | undefined;
+      try {
+        if (pending.size) await flushPending();
+        const version = (await kv.get(versionKey(day))) ?? '0';
+        key = `carpools:list:${day}:${version}:${variant}`;
+        const hit = await kv.get(key);
+        if (hit !== null) return hit;
+      } catch (err) {
+        warn(err, 'read');
+        key = undefined;
+      }
+      const value = await load();
+      if (key) await kv.set(key, value, ttlSeconds).catch((err: unknown) => warn(err, 'write'));
+      return value;
+    },
+
+    async invalidate(day: ServiceDay): Promise<void> {
+      if (!ttlSeconds) return;
+      try {
+        await bump(day);
+        pending.delete(day); // this version is newer than any write that failed to invalidate
+      } catch (err) {
+        pending.add(day);
+        warn(err, 'invalidation');
+      }
+    },
+  };
+}
+
+export type ListCache = ReturnType<typeof createListCache>;

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import '../../platform/http/routes.js'; // extends zod with .openapi()
+import { booleanQuery, carpoolView, idParams } from '../carpools/schemas.js';
+import { numberedPageQuery } from '../carpools/pagination.js';
+
+export const REPORT_WINDOW_DAYS = 7;
+
+export const newReportSchema = z
+  .object({
+    title: z.string().trim().min(1).max(250).openapi({ example: '출발 시간을 지키지 않았어요' }),
+    content: z.string().trim().min(1).max(2000).openapi({ example: '약속한 시간보다 30분 늦게 출발했습니다.' }),
+  })
+  .openapi('NewReport');
+export type NewReport = z.infer<typeof newReportSchema>;
+
+export const reportView = z
+  .object({
+    id: z.number().int(),
+    carpoolId: z.number().int(),
+    reporter: z.object({ id: z.number().int(), nickname: z.string(), profileImageUrl: z.string().nullable() }),
+    title: z.string(),
+    content: z.string(),
+    createdAt: z.string(),
+    processed: z.boolean(),
+    processedAt: z.string().nullable(),
+    processedBy: z.number().int().nullable().openapi({ description: 'the admin who marked it processed' }),
+  })
+  .openapi('Report');
+export type ReportView = z.infer<typeof reportView>;
+
+export const reportDetailView = reportView.extend({ carpool: carpoolView.nullable() }).openapi('ReportDetail');
+export type ReportDetailView = z.infer<typeof reportDetailView>;
+
+export const reportIdParams = idParams;
+
+export const reportListQuery = numberedPageQuery.extend({
+  carpoolId: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .optional()
+    .openapi({ description: 'only reports of this carpool' }),
+  processed: booleanQuery.optional().openapi({ description: 'only processed (true) or unprocessed (false) reports' }),
+});
