@@ -14,6 +14,7 @@ import { accessLog, errors, requestId } from './platform/http/middleware.js';
 import { mountRoutes, type RouteSpec } from './platform/http/routes.js';
 import { ERRORS } from './platform/http/errors.js';
 import { createFeatures, type Features } from './features/index.js';
+import { LEGACY_ERRORS, legacyErrors } from './features/legacy/envelope.js';
 import { operationsRouter } from './features/operations/routes.js';
 import { API_PREFIX } from './platform/http/paths.js';
 
@@ -57,6 +58,16 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     jsonLimitBytes: deps.config.BODY_LIMIT_BYTES,
     multipartLimitBytes: 5 * 1024 * 1024,
   });
+  // The predecessor's API for the existing web client: its paths, envelopes and refresh dance.
+  const legacy = new Router();
+  mountRoutes(legacy, features.legacy.routes, {
+    prefix: '',
+    registry,
+    authenticate: features.legacy.authenticate,
+    jsonLimitBytes: deps.config.BODY_LIMIT_BYTES,
+    multipartLimitBytes: 5 * 1024 * 1024,
+    errorFormat: LEGACY_ERRORS,
+  });
 
   let document: object | undefined;
   const openapi = () =>
@@ -86,6 +97,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     await next();
   });
   app.use(accessLog(deps.logger, deps.metrics));
+  app.use(legacyErrors());
   app.use(errors());
   app.use(
     helmet({
@@ -105,9 +117,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     }),
   );
-  app.use(ops.routes());
-  app.use(api.routes());
-  app.use(api.allowedMethods());
-  app.use(ops.allowedMethods());
+  const routers = [ops, api, legacy, ...features.pages];
+  for (const r of routers) app.use(r.routes());
+  for (const r of routers) app.use(r.allowedMethods());
   return app;
 }

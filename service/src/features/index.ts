@@ -5,6 +5,9 @@ import type { Authenticate, RouteSpec } from '../platform/http/routes.js';
 import { createMailQueue } from '../platform/mail/index.js';
 import { createAuthenticate } from './auth/authenticate.js';
 import { createOAuth } from './auth/oauth.js';
+import { resetPageRouter } from './auth/reset-page.js';
+import { legacyAuthenticate } from './legacy/authenticate.js';
+import { legacyRoutes } from './legacy/routes.js';
 import { createPasswordHasher } from './auth/passwords.js';
 import { authRoutes } from './auth/routes.js';
 import { createAuthService } from './auth/service.js';
@@ -56,7 +59,17 @@ export function createFeatures(deps: AppDeps) {
     ...reportRoutes(reports),
     ...adminRoutes({ admin, members, carpools, reports }),
   ];
-  return { routes, authenticate, services: { files, members, auth, sessions, tokens, mail, calendar, carpools, reports, admin } };
+  const legacy = {
+    routes: legacyRoutes({ auth, oauth, members, files, carpools, reports, calendar, clientIp }),
+    authenticate: legacyAuthenticate(authenticate, auth),
+  };
+  return {
+    routes,
+    authenticate,
+    legacy,
+    pages: [resetPageRouter()],
+    services: { files, members, auth, sessions, tokens, mail, calendar, carpools, reports, admin },
+  };
 }
 
 export type Features = ReturnType<typeof createFeatures>;

@@ -38,8 +38,9 @@ export async function startOAuthProvider(flavor: 'kakao' | 'line') {
       codes.delete(form.get('code') ?? '');
       const verifier = form.get('code_verifier') ?? '';
       const challenge = createHash('sha256').update(verifier).digest('base64url');
-      if (!grant || grant.redirectUri !== form.get('redirect_uri') || grant.challenge !== challenge)
-        return send(400, { error: 'invalid_grant' });
+      // A code issued without PKCE (the legacy client's own redirect) needs no verifier.
+      const pkceOk = grant?.challenge ? grant.challenge === challenge : !form.get('code_verifier');
+      if (!grant || grant.redirectUri !== form.get('redirect_uri') || !pkceOk) return send(400, { error: 'invalid_grant' });
       const token = randomBytes(12).toString('hex');
       tokens.set(token, grant.user);
       return send(200, { access_token: token, token_type: 'bearer', expires_in: 3600 });
@@ -61,6 +62,12 @@ export async function startOAuthProvider(flavor: 'kakao' | 'line') {
   const prefix = flavor.toUpperCase();
   return {
     behaviour,
+    /** A code as the provider hands it to a client that ran the redirect itself, without PKCE. */
+    issueCode(redirectUri: string): string {
+      const code = randomBytes(12).toString('hex');
+      codes.set(code, { challenge: '', redirectUri, user: behaviour.user });
+      return code;
+    },
     /** Settings that point the API at this stand-in. */
     env: {
       [`${prefix}_CLIENT_ID`]: `${flavor}-client`,

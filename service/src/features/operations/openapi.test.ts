@@ -66,8 +66,51 @@ describe('the OpenAPI document', () => {
       );
       const errors = statuses.filter((s) => Number(s) >= 400);
       assert.ok(errors.length > 0, `${where} error answers`);
-      for (const s of errors) assert.ok(op.responses[s]!.content?.['application/problem+json'], `${where} ${s} is problem+json`);
+      const legacy = !path.startsWith('/api/v1/');
+      for (const s of errors)
+        assert.ok(op.responses[s]!.content?.[legacy ? 'application/json' : 'application/problem+json'], `${where} ${s} error body`);
     }
+  });
+
+  it('shows the legacy adapter as its own tag, deprecated, with every call of the web client', () => {
+    const legacy = operations().filter((o) => !o.path.startsWith('/api/v1/'));
+    for (const { path, method, op } of legacy) {
+      assert.equal((op as { deprecated?: boolean }).deprecated, true, `${method} ${path} is deprecated`);
+      assert.match(op.tags?.[0] ?? '', /^legacy/);
+    }
+    const have = new Set(legacy.map((o) => `${o.method.toUpperCase()} ${o.path}`));
+    for (const call of [
+      'POST /api/member/signUp',
+      'POST /api/member/signIn',
+      'DELETE /api/member/signOut',
+      'GET /api/member',
+      'POST /api/member/checkEmail',
+      'POST /api/member/checkMemberId',
+      'POST /api/member/checkNickname',
+      'POST /api/member/checkPassword',
+      'POST /api/member/changePassword',
+      'POST /api/member/findMemberId',
+      'POST /api/member/findPassword',
+      'POST /api/member/driver',
+      'PUT /api/member/driver',
+      'PUT /api/member/member',
+      'GET /api/carpool/list',
+      'GET /api/carpool/active',
+      'GET /api/carpool/fast',
+      'GET /api/carpool/low',
+      'POST /api/carpool',
+      'POST /api/carpool/reservation',
+      'POST /api/carpool/cancelCarpool',
+      'DELETE /api/carpool/deleteCarpool',
+      'GET /api/carpool/myCarpool',
+      'GET /api/carpool/history',
+      'GET /api/carpool/driveHis',
+      'POST /api/report/{carpoolId}',
+      'POST /file/upload',
+      'GET /api/social/kakao/callback',
+      'GET /api/social/line/callback',
+    ])
+      assert.ok(have.has(call), `${call} is documented`);
   });
 
   it('lists every error code with its status', () => {

@@ -1,0 +1,30 @@
+import { AppError } from '../../platform/http/errors.js';
+import type { Authenticate, Principal } from '../../platform/http/routes.js';
+import { bearerToken } from '../auth/authenticate.js';
+import type { AuthService } from '../auth/service.js';
+
+const RETRYABLE = new Set(['AUTH-001', 'AUTH-002']);
+
+/**
+ * The client's refresh dance: after a 401 it repeats the call with its old
+ * access token and `Refreshtoken: Bearer <refresh>`. The refresh token is
+ * rotated (reuse detection as in /api/v1), the call is answered normally and
+ * the new pair goes back in the `Authorization` and `Refreshtoken` headers.
+ * An expired, revoked or reused refresh token answers 418.
+ */
+export function legacyAuthenticate(authenticate: Authenticate, auth: AuthService): Authenticate {
+  return async (ctx): Promise<Principal> => {
+    try {
+      return await authenticate(ctx);
+    } catch (err) {
+      const refreshToken = bearerToken(ctx, 'Refreshtoken');
+      if (!refreshToken || !(err instanceof AppError) || !RETRYABLE.has(err.code)) throw err;
+      const { member, tokens } = await auth.refresh(refreshToken).catch((e: unknown) => {
+        throw e instanceof AppError && e.code !== 'ACCOUNT-006' ? new AppError(e.code === 'AUTH-007' ? 'AUTH-007' : 'AUTH-008') : e;
+      });
+      ctx.set('Authorization', `Bearer ${tokens.accessToken}`);
+      ctx.set('Refreshtoken', `Bearer ${tokens.refreshToken}`);
+      return { id: Number(member.id), role: member.role, sessionId: tokens.refreshToken.split('.')[0]! };
+    }
+  };
+}
