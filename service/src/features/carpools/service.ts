@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { AppDeps } from '../../app.js';
 import { asServiceDay, type ServiceCalendar, type ServiceDay } from '../../platform/clock/index.js';
 import { isUniqueViolation } from '../../platform/db/model.js';
@@ -161,6 +162,26 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
   }
 
   /** A carpool of the current service day that has not left yet (reserve, cancel, delete). */
+  /** Rule 1's referee: UNIQUE(member_id, active_day) over driving and riding alike. */
+  async function takePart(
+    trx: Knex.Transaction,
+    p: { carpoolId: number; memberId: number; role: 'driver' | 'passenger'; day: ServiceDay; now: Date },
+  ): Promise<void> {
+    try {
+      await trx('participations').insert({
+        carpool_id: p.carpoolId,
+        member_id: p.memberId,
+        role: p.role,
+        service_day: p.day,
+        active_day: p.day,
+        created_at: p.now,
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'active_day')) throw inAnotherCarpool(p.day);
+      throw err;
+    }
+  }
+
   function assertOpen(row: CarpoolRow, day: ServiceDay, now: Date): void {
     if (asServiceDay(row.service_day) !== day) throw new AppError('MATE-001', `carpool ${row.id} is not one of today's`);
     if (toDate(row.departure_at) <= now) throw new AppError('MATE-010', `carpool ${row.id} left at ${iso(row.departure_at)}`);
@@ -192,6 +213,32 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
   }
 
   const inAnotherCarpool = (day: ServiceDay) => new AppError('MATE-003', `you already drive or ride a carpool in the service day ${day}`);
+
+  /** One seat, taken only while seats remain; never one's own carpool, never two a day. */
+  async function takeSeat(memberId: number, carpoolId: number): Promise<ReservationView> {
+    const now = calendar.now();
+    const day = calendar.dayOf(now);
+    const row = await requireLive(carpoolId);
+    if (Number(row.driver_id) === memberId) throw new AppError('MATE-008');
+    assertOpen(row, day, now);
+    if (await activeParticipationQuery(db, memberId, day)) throw inAnotherCarpool(day);
+    const seats = await withRetry(() =>
+      db.transaction(async (trx) => {
+        // The carpool row first (as in cancel and delete): one lock order, no deadlock between them.
+        if ((await takeSeatQuery(trx, carpoolId)) === 0) {
+          const again: CarpoolRow | undefined = await carpoolByIdQuery(trx, carpoolId);
+          if (!again || again.deleted_at || asServiceDay(again.service_day) !== day) throw new AppError('MATE-001');
+          throw new AppError('MATE-002', `all ${again.capacity} seats of carpool ${carpoolId} are taken`);
+        }
+        await takePart(trx, { carpoolId, memberId, role: 'passenger', day, now });
+        return (await seatsQuery(trx, carpoolId)) as { seats_taken: number; capacity: number };
+      }),
+    );
+    await cache.invalidate(day);
+    const capacity = Number(seats.capacity);
+    const seatsTaken = Number(seats.seats_taken);
+    return { carpoolId, serviceDay: day, seatsTaken, seatsLeft: capacity - seatsTaken, capacity, reservedAt: now.toISOString() };
+  }
 
   return {
     calendar,
@@ -227,19 +274,7 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
             created_at: now,
             updated_at: now,
           });
-          try {
-            await trx('participations').insert({
-              carpool_id: carpoolId,
-              member_id: memberId,
-              role: 'driver',
-              service_day: day,
-              active_day: day,
-              created_at: now,
-            });
-          } catch (err) {
-            if (isUniqueViolation(err, 'active_day')) throw inAnotherCarpool(day);
-            throw err;
-          }
+          await takePart(trx, { carpoolId: Number(carpoolId), memberId, role: 'driver', day, now });
           return Number(carpoolId);
         }),
       );
@@ -251,7 +286,7 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
     /** Rules 1, 3, 4, counted by outcome. */
     async reserve(memberId: number, carpoolId: number): Promise<ReservationView> {
       try {
-        const reservation = await this.takeSeat(memberId, carpoolId);
+        const reservation = await takeSeat(memberId, carpoolId);
         reservations.inc({ outcome: 'reserved' });
         return reservation;
       } catch (err) {
@@ -259,44 +294,6 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
         if (outcome) reservations.inc({ outcome });
         throw err;
       }
-    },
-
-    /** One seat, taken only while seats remain; never one's own carpool, never two a day. */
-    async takeSeat(memberId: number, carpoolId: number): Promise<ReservationView> {
-      const now = calendar.now();
-      const day = calendar.dayOf(now);
-      const row = await requireLive(carpoolId);
-      if (Number(row.driver_id) === memberId) throw new AppError('MATE-008');
-      assertOpen(row, day, now);
-      if (await activeParticipationQuery(db, memberId, day)) throw inAnotherCarpool(day);
-      const seats = await withRetry(() =>
-        db.transaction(async (trx) => {
-          // The carpool row first (as in cancel and delete): one lock order, no deadlock between them.
-          if ((await takeSeatQuery(trx, carpoolId)) === 0) {
-            const again: CarpoolRow | undefined = await carpoolByIdQuery(trx, carpoolId);
-            if (!again || again.deleted_at || asServiceDay(again.service_day) !== day) throw new AppError('MATE-001');
-            throw new AppError('MATE-002', `all ${again.capacity} seats of carpool ${carpoolId} are taken`);
-          }
-          try {
-            await trx('participations').insert({
-              carpool_id: carpoolId,
-              member_id: memberId,
-              role: 'passenger',
-              service_day: day,
-              active_day: day,
-              created_at: now,
-            });
-          } catch (err) {
-            if (isUniqueViolation(err, 'active_day')) throw inAnotherCarpool(day);
-            throw err;
-          }
-          return (await seatsQuery(trx, carpoolId)) as { seats_taken: number; capacity: number };
-        }),
-      );
-      await cache.invalidate(day);
-      const capacity = Number(seats.capacity);
-      const seatsTaken = Number(seats.seats_taken);
-      return { carpoolId, serviceDay: day, seatsTaken, seatsLeft: capacity - seatsTaken, capacity, reservedAt: now.toISOString() };
     },
 
     /** Rule 5: the passenger cancels; the seat is free in the same transaction. Without an id: today's reservation. */
