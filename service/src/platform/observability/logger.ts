@@ -72,8 +72,14 @@ export class BoundedFile {
   }
 }
 
-export function createLogger(opts: { level: bunyan.LogLevel; file?: string; fileMaxBytes?: number; out?: Writable }): Logger {
+export function createLogger(opts: {
+  level: bunyan.LogLevel;
+  name?: string;
+  file?: string;
+  fileMaxBytes?: number;
+  out?: Writable;
+}): Logger {
   const streams = [ecsStream(opts.out ?? process.stdout)];
   if (opts.file) streams.push(ecsStream(new BoundedFile(opts.file, opts.fileMaxBytes ?? 50 * 1024 * 1024) as unknown as Writable));
-  return bunyan.createLogger({ name: 'mate-api', hostname: os.hostname(), level: opts.level, streams });
+  return bunyan.createLogger({ name: opts.name ?? 'mate-api', hostname: os.hostname(), level: opts.level, streams });
 }

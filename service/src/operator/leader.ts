@@ -1,0 +1,168 @@
+/**
+ * Leader election with a coordination.k8s.io/v1 Lease, the way client-go's
+ * leaderelection package does it: the holder renews the Lease every retry
+ * period; a candidate takes it over when it has not seen it change for a
+ * lease duration (its own observation time, so clock skew between nodes does
+ * not matter); every write carries the resourceVersion it read, so two
+ * candidates cannot both win. The leader that cannot renew within the renew
+ * deadline stops leading; a leader that stops releases the Lease so a
+ * follower takes over at once.
+ */
+import type { Logger } from '../platform/observability/logger.js';
+import type { Kube } from './kube.js';
+import { isConflict, isNotFound } from './kube.js';
+
+export interface LeaderElectionOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+  onStartedLeading: () => void;
+  onStoppedLeading: () => void;
+}
+
+interface Lease {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+const API = 'coordination.k8s.io/v1';
+/** MicroTime: RFC 3339 with microseconds. */
+const microTime = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+export class LeaderElector {
+  private leading = false;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private observed?: { record: string; at: number };
+  private lastRenew = 0;
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly opts: LeaderElectionOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  start(): void {
+    void this.tick();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), this.opts.retryPeriodSeconds * 1000);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const won = await this.tryAcquireOrRenew();
+      if (won) {
+        this.lastRenew = Date.now();
+        if (!this.leading) {
+          this.leading = true;
+          this.log.info({ event: { action: 'leader-elected' }, lease: this.opts.name }, `${this.opts.identity} is the leader`);
+          this.opts.onStartedLeading();
+        }
+      } else if (this.leading) {
+        this.lose('another candidate holds the lease');
+      }
+    } catch (err) {
+      this.log.warn({ err, event: { action: 'leader-renew-failed' } }, 'could not acquire or renew the lease');
+      if (this.leading && Date.now() - this.lastRenew > this.opts.renewDeadlineSeconds * 1000) {
+        this.lose('the lease was not renewed within the renew deadline');
+      }
+    }
+    this.schedule();
+  }
+
+  private lose(why: string): void {
+    this.leading = false;
+    this.log.warn({ event: { action: 'leader-lost' } }, `stopped leading: ${why}`);
+    this.opts.onStoppedLeading();
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { namespace, name, identity, leaseDurationSeconds } = this.opts;
+    const now = new Date();
+    const lease = await this.kube.get<Lease>(API, 'Lease', namespace, name);
+    if (!lease) {
+      try {
+        await this.kube.create(API, 'Lease', namespace, {
+          apiVersion: API,
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: 0,
+          },
+        });
+        return true;
+      } catch (err) {
+        if (isConflict(err)) return false;
+        throw err;
+      }
+    }
+    const spec = lease.spec ?? {};
+    const record = `${spec.holderIdentity}|${spec.renewTime}|${spec.leaseDurationSeconds}`;
+    if (this.observed?.record !== record) this.observed = { record, at: now.getTime() };
+    const holder = spec.holderIdentity;
+    const duration = (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
+    if (holder && holder !== identity && this.observed.at + duration > now.getTime()) return false;
+
+    const takingOver = holder !== identity;
+    const updated: Lease = {
+      ...lease,
+      spec: {
+        holderIdentity: identity,
+        leaseDurationSeconds,
+        acquireTime: takingOver ? microTime(now) : (spec.acquireTime ?? microTime(now)),
+        renewTime: microTime(now),
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && holder ? 1 : 0),
+      },
+    };
+    try {
+      await this.kube.update(API, 'Lease', namespace, name, updated);
+      return true;
+    } catch (err) {
+      if (isConflict(err) || isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Stops campaigning; a leader gives the lease up so a follower can take over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (!this.leading) return;
+    this.leading = false;
+    try {
+      const lease = await this.kube.get<Lease>(API, 'Lease', this.opts.namespace, this.opts.name);
+      if (lease?.spec?.holderIdentity === this.opts.identity) {
+        await this.kube.update(API, 'Lease', this.opts.namespace, this.opts.name, {
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() },
+        });
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'could not release the lease');
+    }
+    this.opts.onStoppedLeading();
+  }
+}
