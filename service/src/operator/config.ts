@@ -4,15 +4,7 @@
  * line naming it.
  */
 import { z } from 'zod';
-
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const csv = z.string().transform((v) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-);
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+import { bool, csv, int } from '../platform/config/index.js';
 
 const schema = z.object({
   /** Namespaces to watch, comma-separated; empty: all (needs the chart's cluster-wide RBAC). */

@@ -7,14 +7,15 @@ import { isTimeZone } from '../clock/index.js';
  * Every setting the service reads, in one place. Parsed once at start; a bad
  * or missing value stops the process with one line naming the variable.
  */
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const csv = z.string().transform((v) =>
+/** Environment-variable parsers, shared with the operator's settings. */
+export const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+export const csv = z.string().transform((v) =>
   v
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
 );
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const schema = z.object({
   MATE_MODE: z.enum(['embedded', 'production']).default('production'),
