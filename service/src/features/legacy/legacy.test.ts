@@ -6,6 +6,7 @@ import { MORNING, postCarpool, quickMembers, seatState } from '../carpools/fixtu
 import { PNG_1x1 } from '../files/fixtures.js';
 import { newMember } from '../auth/fixtures.js';
 import { startOAuthProvider } from '../../testing/oauth-provider.js';
+import { carpoolListEnvelope, historyEnvelope, memberEnvelope, myCarpoolEnvelope } from './schemas.js';
 
 const ORIGIN = 'https://web.mate.example';
 
@@ -88,6 +89,7 @@ describe('the existing web client, end to end through the legacy API', () => {
 
     const signIn = await d.send('POST', '/api/member/signIn', { memberId: driver.memberId, password: driver.password });
     const me = ok(signIn);
+    memberEnvelope.parse(signIn.body);
     assert.match(signIn.headers.get('authorization')!, /^Bearer eyJ/);
     assert.match(signIn.headers.get('refreshtoken')!, /^Bearer \S+\.\S+/);
     assert.equal(me.memberId, driver.memberId);
@@ -130,7 +132,9 @@ describe('the existing web client, end to end through the legacy API', () => {
 
     // The rider lists, all four sorts.
     for (const path of ['/api/carpool/list', '/api/carpool/active', '/api/carpool/fast', '/api/carpool/low']) {
-      const list = ok(await r.request('GET', path));
+      const listed = await r.request('GET', path);
+      carpoolListEnvelope.parse(listed.body);
+      const list = ok(listed);
       assert.ok(Array.isArray(list));
       const item = list.find((c: { carpoolId: number }) => c.carpoolId === id);
       assert.ok(item, `${path} lists the carpool`);
@@ -157,7 +161,9 @@ describe('the existing web client, end to end through the legacy API', () => {
     const mineAsRider = ok(await r.request('GET', '/api/carpool/myCarpool'));
     assert.equal(mineAsRider.carpoolInfo.carpoolId, id);
     assert.equal(mineAsRider.amIDriver, false);
-    const mineAsDriver = ok(await d.request('GET', '/api/carpool/myCarpool'));
+    const mineAsDriverReply = await d.request('GET', '/api/carpool/myCarpool');
+    myCarpoolEnvelope.parse(mineAsDriverReply.body);
+    const mineAsDriver = ok(mineAsDriverReply);
     assert.equal(mineAsDriver.amIDriver, true);
     assert.deepEqual(mineAsDriver.passengers, [{ passengerName: rider.nickname, passengerImg: null }]);
     assert.equal(ok(await r.request('GET', '/api/member')).reservation, true);
@@ -189,7 +195,9 @@ describe('the existing web client, end to end through the legacy API', () => {
     ).carpoolId;
     ok(await r.request('POST', '/api/carpool/reservation', { carpoolId: second }));
     t.clock.set('2026-03-02T10:30:00+09:00');
-    const rides = ok(await r.request('GET', '/api/carpool/history'));
+    const ridesReply = await r.request('GET', '/api/carpool/history');
+    historyEnvelope.parse(ridesReply.body);
+    const rides = ok(ridesReply);
     assert.deepEqual(
       rides.map((x: { carpoolId: number }) => x.carpoolId),
       [second],

@@ -12,7 +12,20 @@ import type { FilesService } from '../files/service.js';
 import type { MembersService } from '../members/service.js';
 import { emailSchema, loginIdSchema, nicknameSchema, passwordSchema, carNumberSchema, phoneNumberSchema } from '../members/schemas.js';
 import type { ReportsService } from '../reports/service.js';
-import { envelope, envelopeOf } from './envelope.js';
+import { envelope } from './envelope.js';
+import {
+  carpoolEnvelope,
+  carpoolListEnvelope,
+  driverEnvelope,
+  historyEnvelope,
+  memberEnvelope,
+  messageEnvelope,
+  myCarpoolEnvelope,
+  numberEnvelope,
+  profileEnvelope,
+  stringEnvelope,
+  trueEnvelope,
+} from './schemas.js';
 import { fileKeyFromUrl, legacyViews, maskLoginId } from './views.js';
 import type { Context } from 'koa';
 
@@ -28,7 +41,6 @@ export interface LegacyParts {
 }
 
 const TAG = 'legacy (deprecated: use /api/v1)';
-const anyData = (name: string) => envelopeOf(z.any(), name);
 /** A legacy list is one array; it is read page by page up to this many items. */
 const MAX_LEGACY_ITEMS = 500;
 
@@ -100,7 +112,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
     summary: 'Register as a driver (car number, phone number, car image URL from /file/upload)',
     access: 'member',
     body: driverBody,
-    response: anyData('LegacyMemberEnvelope'),
+    response: memberEnvelope,
     errors: ['S3-001', 'ACCOUNT-011'],
     handler: async ({ principal, body }) => {
       if (await p.members.isDriver(principal.id)) throw new AppError('ACCOUNT-011');
@@ -121,7 +133,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       access: 'public',
       status: 201,
       body: z.object({ memberId: loginIdSchema, email: emailSchema, password: passwordSchema, nickname: nicknameSchema }),
-      response: envelopeOf(z.literal(true), 'LegacyTrueEnvelope'),
+      response: trueEnvelope,
       errors: ['ACCOUNT-002', 'ACCOUNT-003', 'ACCOUNT-004'],
       handler: async ({ body }) => {
         await p.auth.signup({ loginId: body.memberId, email: body.email, nickname: body.nickname, password: body.password });
@@ -134,7 +146,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'Sign in; the tokens come back in the Authorization and Refreshtoken headers',
       access: 'public',
       body: z.object({ memberId: z.string().trim().min(1).max(64), password: z.string().min(1).max(128) }),
-      response: anyData('LegacyMemberEnvelope'),
+      response: memberEnvelope,
       errors: ['ACCOUNT-008', 'ACCOUNT-006'],
       handler: async ({ body, ctx }) => {
         const { member, tokens } = await p.auth.signin({ loginId: body.memberId, password: body.password }, p.clientIp(ctx));
@@ -147,7 +159,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/member/signOut',
       summary: 'Sign out (revokes the session)',
       access: 'member',
-      response: anyData('LegacyMessageEnvelope'),
+      response: messageEnvelope,
       handler: async ({ principal }) => {
         await p.auth.signout(principal.sessionId, principal.id);
         return envelope('로그아웃되었습니다.', '로그아웃되었습니다.');
@@ -158,7 +170,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/member',
       summary: 'My member record',
       access: 'member',
-      response: anyData('LegacyMemberEnvelope'),
+      response: memberEnvelope,
       handler: async ({ principal }) => envelope(await memberOf(principal.id), '회원 정보입니다.'),
     }),
     legacy({
@@ -167,7 +179,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'true when the email is free; DUPLICATE_EMAIL when taken',
       access: 'public',
       body: z.object({ email: emailSchema }),
-      response: envelopeOf(z.literal(true), 'LegacyTrueEnvelope'),
+      response: trueEnvelope,
       errors: ['ACCOUNT-002'],
       handler: ({ body }) => availability('email', 'ACCOUNT-002')(body.email),
     }),
@@ -177,7 +189,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'true when the login id is free; DUPLICATE_MEMBER_ID when taken',
       access: 'public',
       body: z.object({ memberId: loginIdSchema }),
-      response: envelopeOf(z.literal(true), 'LegacyTrueEnvelope'),
+      response: trueEnvelope,
       errors: ['ACCOUNT-003'],
       handler: ({ body }) => availability('loginId', 'ACCOUNT-003')(body.memberId),
     }),
@@ -187,7 +199,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'true when the nickname is free; DUPLICATE_NICKNAME when taken',
       access: 'public',
       body: z.object({ nickname: nicknameSchema }),
-      response: envelopeOf(z.literal(true), 'LegacyTrueEnvelope'),
+      response: trueEnvelope,
       errors: ['ACCOUNT-004'],
       handler: ({ body }) => availability('nickname', 'ACCOUNT-004')(body.nickname),
     }),
@@ -197,7 +209,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'true when it is the current password (then changePassword is allowed for 5 minutes)',
       access: 'member',
       body: z.object({ password: z.string().min(1).max(128) }),
-      response: envelopeOf(z.literal(true), 'LegacyTrueEnvelope'),
+      response: trueEnvelope,
       errors: ['ACCOUNT-008'],
       handler: async ({ principal, body }) => {
         await p.auth.confirmPassword(principal.id, principal.sessionId, body.password);
@@ -212,7 +224,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
         'The legacy client confirms the current password with checkPassword first; this call needs that confirmation (same session, within 5 minutes), so the rule "changing the password requires the current one" holds here too.',
       access: 'member',
       body: z.object({ password: passwordSchema }),
-      response: anyData('LegacyMessageEnvelope'),
+      response: messageEnvelope,
       errors: ['ACCOUNT-008'],
       handler: async ({ principal, body }) => {
         await p.auth.changeConfirmedPassword(principal.id, principal.sessionId, body.password);
@@ -225,7 +237,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'The login id, masked; the full id is mailed to that address',
       access: 'public',
       body: z.object({ nickname: z.string().trim().min(1).max(20), email: z.string().trim().min(3).max(254) }),
-      response: envelopeOf(z.string(), 'LegacyStringEnvelope'),
+      response: stringEnvelope,
       errors: ['ACCOUNT-001'],
       handler: async ({ body, ctx }) => {
         const member = await p.auth.forgotLoginId(body.email, p.clientIp(ctx), body.nickname);
@@ -239,7 +251,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'true whether or not they match; on a match a single-use reset link is mailed',
       access: 'public',
       body: z.object({ memberId: z.string().trim().min(1).max(64), email: z.string().trim().min(3).max(254) }),
-      response: envelopeOf(z.literal(true), 'LegacyTrueEnvelope'),
+      response: trueEnvelope,
       handler: async ({ body, ctx }) => {
         await p.auth.forgotPassword({ loginId: body.memberId, email: body.email }, p.clientIp(ctx));
         return envelope(true, '비밀번호 재설정 링크를 이메일로 보냈습니다.');
@@ -252,7 +264,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'Update my car',
       access: 'member',
       body: driverBody,
-      response: anyData('LegacyDriverEnvelope'),
+      response: driverEnvelope,
       errors: ['S3-001', 'ACCOUNT-007'],
       handler: async ({ principal, body }) => {
         if (!(await p.members.isDriver(principal.id))) throw new AppError('ACCOUNT-007');
@@ -274,7 +286,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'Update my nickname and profile image URL',
       access: 'member',
       body: z.object({ nickname: nicknameSchema.optional(), profileImage: z.string().max(2000).optional().nullable() }),
-      response: anyData('LegacyProfileEnvelope'),
+      response: profileEnvelope,
       errors: ['ACCOUNT-004', 'S3-001'],
       handler: async ({ principal, body }) => {
         const member = await p.members.updateProfile(principal.id, {
@@ -291,7 +303,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
         path,
         summary,
         access: 'member',
-        response: anyData('LegacyCarpoolListEnvelope'),
+        response: carpoolListEnvelope,
         handler: async () => envelope(await allToday(sort, available), '카풀 목록입니다.'),
       }),
     ),
@@ -310,7 +322,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
         capacity: z.number(),
         cost: z.number(),
       }),
-      response: anyData('LegacyCarpoolEnvelope'),
+      response: carpoolEnvelope,
       errors: ['MATE-006', 'MATE-003', 'MATE-009'],
       handler: async ({ principal, body }) => {
         const carpool = await p.carpools.post(principal.id, {
@@ -331,7 +343,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'Reserve a seat; data is the carpool id',
       access: 'member',
       body: z.object({ carpoolId: z.coerce.number().int().positive() }),
-      response: envelopeOf(z.number().int(), 'LegacyNumberEnvelope'),
+      response: numberEnvelope,
       errors: ['MATE-001', 'MATE-002', 'MATE-003', 'MATE-008', 'MATE-010'],
       handler: async ({ principal, body }) => {
         const r = await p.carpools.reserve(principal.id, body.carpoolId);
@@ -343,7 +355,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/carpool/cancelCarpool',
       summary: 'Cancel my reservation of today',
       access: 'member',
-      response: anyData('LegacyMessageEnvelope'),
+      response: messageEnvelope,
       errors: ['MATE-001', 'MATE-004', 'MATE-010'],
       handler: async ({ principal }) => {
         await p.carpools.cancelReservation(principal.id);
@@ -355,7 +367,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/carpool/deleteCarpool',
       summary: 'Delete my carpool of today (its reservations end with it)',
       access: 'member',
-      response: anyData('LegacyMessageEnvelope'),
+      response: messageEnvelope,
       errors: ['MATE-001', 'MATE-007', 'MATE-010'],
       handler: async ({ principal }) => {
         await p.carpools.deleteCarpool(principal.id);
@@ -367,7 +379,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/carpool/myCarpool',
       summary: "Today's carpool with its passengers, and whether I drive it",
       access: 'member',
-      response: anyData('LegacyMyCarpoolEnvelope'),
+      response: myCarpoolEnvelope,
       handler: async ({ principal }) => {
         const mine = await p.carpools.myCarpool(principal.id);
         return envelope(
@@ -385,7 +397,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/carpool/history',
       summary: 'My rides of earlier days, newest first',
       access: 'member',
-      response: anyData('LegacyHistoryEnvelope'),
+      response: historyEnvelope,
       handler: async ({ principal }) => envelope(await allHistory(principal.id, 'rides'), '탑승 기록입니다.'),
     }),
     legacy({
@@ -393,7 +405,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/carpool/driveHis',
       summary: 'My drives of earlier days, newest first',
       access: 'member',
-      response: anyData('LegacyHistoryEnvelope'),
+      response: historyEnvelope,
       handler: async ({ principal }) => envelope(await allHistory(principal.id, 'drives'), '운행 기록입니다.'),
     }),
     legacy({
@@ -403,7 +415,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       access: 'member',
       params: z.object({ carpoolId: z.coerce.number().int().positive() }),
       body: z.object({ reportTitle: z.string(), reportContent: z.string() }),
-      response: anyData('LegacyMessageEnvelope'),
+      response: messageEnvelope,
       errors: ['MATE-001', 'REPORT-002', 'REPORT-003', 'REPORT-004', 'REPORT-005'],
       handler: async ({ principal, params, body }) => {
         await p.reports.report(principal.id, params.carpoolId, { title: body.reportTitle, content: body.reportContent });
@@ -421,7 +433,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
           .custom<{ filepath: string }>((x) => !!x && typeof x === 'object' && 'filepath' in x, 'a file part named `file`')
           .openapi({ type: 'string', format: 'binary' }),
       }),
-      response: envelopeOf(z.string(), 'LegacyStringEnvelope'),
+      response: stringEnvelope,
       errors: ['REQUEST-003', 'REQUEST-004'],
       handler: async ({ principal, body }) => {
         try {
@@ -441,7 +453,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
           'The legacy client runs the provider redirect itself, so there is no server-side state or PKCE on this path; the code is exchanged with the redirect URI the client registered (LEGACY_<PROVIDER>_REDIRECT_URI).',
         access: 'public',
         query: z.object({ code: z.string().min(1).max(1000) }),
-        response: anyData('LegacyMemberEnvelope'),
+        response: memberEnvelope,
         errors: ['AUTH-009', 'AUTH-011', 'AUTH-012', 'ACCOUNT-006'],
         handler: async ({ query, ctx }) => {
           const member = await p.oauth.signInWithCode(provider, query.code, { legacy: true });
