@@ -28,6 +28,8 @@ if [ -f scripts/k8s/up.sh ]; then
 fi
 echo "==> observability tools"
 bash scripts/observability/tools.sh
+echo "==> load tools (nginx)"
+bash scripts/load/tools.sh
 echo "==> set-up took $((SECONDS - start)) s"
 
 roots=("$@")

@@ -98,7 +98,7 @@ export const listQuery = cursorPageQuery
   .openapi('CarpoolListQuery');
 export type ListQuery = z.infer<typeof listQuery>;
 
-export const carpoolList = cursorPage(carpoolView, 'CarpoolList').extend({ serviceDay: serviceDaySchema }).openapi('CarpoolList');
+export const carpoolList = cursorPage(carpoolView, 'CarpoolPage').extend({ serviceDay: serviceDaySchema }).openapi('CarpoolList');
 export type CarpoolList = z.infer<typeof carpoolList>;
 
 export const passengerView = z

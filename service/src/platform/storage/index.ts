@@ -59,6 +59,9 @@ export class S3Storage implements ObjectStorage {
       forcePathStyle: s.forcePathStyle,
       credentials: s.accessKeyId && s.secretAccessKey ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } : undefined,
       maxAttempts: 2,
+      // A hung or partitioned store must fail the call (503) within seconds, not hold it open:
+      // at most 1 s to connect and 1.2 s per request (an image is at most 5 MiB), two attempts.
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_200, throwOnRequestTimeout: true },
     });
   }
 
