@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { createTestBucket } from '../../service/src/testing/buckets.js';
 import { createTestDatabase } from '../../service/src/testing/databases.js';
 import { testServices } from '../../service/src/testing/env.js';
 import { prepareRootfs, privilege, replayDockerfile, runImage, runSync, hostPath, type Container, type Replay } from './dockerfile.js';
@@ -179,18 +179,8 @@ describe('the production image (service/Dockerfile), built and started without D
     const svc = testServices();
     const db = await createTestDatabase();
     t.after(() => db.drop());
-    const bucket = `mate-image-${randomBytes(4).toString('hex')}`;
-    const s3 = new S3Client({
-      region: svc.s3.region,
-      endpoint: svc.s3.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: svc.s3.accessKeyId, secretAccessKey: svc.s3.secretAccessKey },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    t.after(async () => {
-      await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
-      s3.destroy();
-    });
+    const { bucket, drop: dropBucket } = await createTestBucket('mate-image');
+    t.after(dropBucket);
 
     // The migration Job: the migrator account (owns the schema), the image's migrate command.
     let t0 = Date.now();

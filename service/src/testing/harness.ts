@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createApp, type AppDeps } from '../app.js';
 import { createFeatures, type Features } from '../features/index.js';
 import { loadConfig } from '../platform/config/index.js';
@@ -12,6 +11,7 @@ import { createDeps } from '../platform/deps.js';
 import { listen, type RunningServer } from '../platform/http/server.js';
 import type { RouteSpec } from '../platform/http/routes.js';
 import { createLogger } from '../platform/observability/logger.js';
+import { createTestBucket } from './buckets.js';
 import { createTestDatabase } from './databases.js';
 import { testServices } from './env.js';
 import { startSmtpSink, type SmtpSink } from './smtp.js';
@@ -73,18 +73,9 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     const migrator = createDb(database.migratorUrl, 1);
     await migrateLatest(migrator);
     await migrator.destroy();
-    bucket = `mate-t-${id}`;
-    const s3 = new S3Client({
-      region: svc.s3.region,
-      endpoint: svc.s3.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: svc.s3.accessKeyId, secretAccessKey: svc.s3.secretAccessKey },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    cleanups.push(async () => {
-      await emptyAndDeleteBucket(s3, bucket!);
-      s3.destroy();
-    });
+    const created = await createTestBucket();
+    bucket = created.bucket;
+    cleanups.push(() => created.drop());
     const urls = (opts.rewriteUrls ?? ((u) => u))({ database: database.appUrl, redis: svc.redisUrl });
     Object.assign(base, {
       MATE_MODE: 'production',
@@ -134,13 +125,6 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       assertNoSecretsLogged(logs, secrets);
     },
   };
-}
-
-async function emptyAndDeleteBucket(s3: S3Client, bucket: string) {
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-  const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
-  if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
-  await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
 
 const LEAK_PATTERNS = [/eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/, /[?&]token=[\w%-]{10,}/, /\$argon2id\$/];

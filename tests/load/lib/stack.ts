@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import type { AppDeps } from '../../../service/src/app.js';
 import { createFeatures, type Features } from '../../../service/src/features/index.js';
@@ -17,6 +16,7 @@ import { loadConfig } from '../../../service/src/platform/config/index.js';
 import { createDb, migrateLatest } from '../../../service/src/platform/db/index.js';
 import { closeDeps, createDeps } from '../../../service/src/platform/deps.js';
 import { createLogger } from '../../../service/src/platform/observability/logger.js';
+import { createTestBucket } from '../../../service/src/testing/buckets.js';
 import { createTestDatabase } from '../../../service/src/testing/databases.js';
 import { testServices } from '../../../service/src/testing/env.js';
 import { startSmtpSink, type SmtpSink } from '../../../service/src/testing/smtp.js';
@@ -58,21 +58,8 @@ export async function createStack(opts: { env?: Record<string, string> } = {}): 
     await migrateLatest(migrator);
     await migrator.destroy();
 
-    const bucket = `mate-p-${id}`;
-    const s3 = new S3Client({
-      region: svc.s3.region,
-      endpoint: svc.s3.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: svc.s3.accessKeyId, secretAccessKey: svc.s3.secretAccessKey },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    cleanups.push(async () => {
-      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
-      const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
-      await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
-      s3.destroy();
-    });
+    const { bucket, drop: dropBucket } = await createTestBucket('mate-p');
+    cleanups.push(dropBucket);
 
     const prefix = `mate:p${id}:`;
     cleanups.push(() => deleteRedisPrefix(svc.redisUrl, prefix));
