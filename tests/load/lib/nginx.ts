@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { sleep } from './processes.js';
+import { sleep, track } from './processes.js';
 
 export function findNginx(): string | undefined {
   const candidates = [process.env.NGINX, '/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'];
@@ -72,7 +72,7 @@ ${servers}
   // World-writable temp folders: as root, nginx's workers run as nobody.
   fs.chmodSync(prefix, 0o755);
   fs.chmodSync(path.join(prefix, 'tmp'), 0o777);
-  const child = spawn(bin, ['-p', prefix, '-e', errorLog, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = track(spawn(bin, ['-p', prefix, '-e', errorLog, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -65,6 +65,21 @@ export function buildDist(): Runtime {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Every child started here, killed if this process exits without stopping
+ * them (an uncaught exception in a load generator's callback, say): a crashed
+ * run must not leave API processes behind.
+ */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGTERM'); // the API drains and exits; nginx stops its workers
+});
+export function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
 /** A free loopback port (the OS picks it; nothing holds it afterwards). */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -152,11 +167,13 @@ async function startServer(
   opts: { stdout?: 'ignore' | 'inherit' } = {},
 ): Promise<ServerProcess> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_NO_WARNINGS: '1' },
-    stdio: ['ignore', opts.stdout ?? 'ignore', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', opts.stdout ?? 'ignore', 'pipe'],
+    }),
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8_000);
