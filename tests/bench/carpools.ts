@@ -38,7 +38,7 @@ const POOL = 20;
 const LIST_SIZE = 50;
 
 const database = await createTestDatabase();
-const migrator = createDb(database.migratorUrl, 1);
+const migrator = createDb(database.migratorUrl, { poolMax: 1 });
 await migrateLatest(migrator);
 await migrator.destroy();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mate-bench-'));

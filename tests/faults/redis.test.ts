@@ -118,14 +118,13 @@ describe('Redis outage under load', () => {
         assert.equal(list.value.status, 200, JSON.stringify(list.value.body));
         assert.equal(signin.value.status, 503, JSON.stringify(signin.value.body));
         assert.equal(signin.value.body.code, 'SERVER-002');
+        // Sign-in waits out two 1-s command timeouts: both limit checks at once, then the session.
         for (const [what, r] of [
           ['GET /me', me],
           ['GET /carpools', list],
+          ['sign-in', signin],
         ] as const)
           assert.ok(r.ms < 3_000, `${what} took ${r.ms} ms while Redis hung`);
-        // Sign-in waits out three 1-s command timeouts in a row (two limit checks, then the session): ~3 s, at the
-        // target's bound (docs/pressure.md). Bounded here so that a hang fails, not the known 3 s.
-        assert.ok(signin.ms < 4_000, `sign-in took ${signin.ms} ms while Redis hung`);
         assert.equal((await readyz(t)).status, 503);
         proxy.thaw();
         const back = await within(5_000, 'sign-in answers 200 again', async () => (await signIn()).status === 200);

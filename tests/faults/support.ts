@@ -269,8 +269,12 @@ export async function startFreezableProxy(target: { host: string; port: number }
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
     sockets.add(client).add(upstream);
-    if (frozen) client.pause();
     client.pipe(upstream).pipe(client);
+    // After pipe(), which resumes its source: a connection opened while frozen gets nothing through either.
+    if (frozen) {
+      client.pause();
+      upstream.pause();
+    }
     const drop = () => {
       client.destroy();
       upstream.destroy();

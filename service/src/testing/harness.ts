@@ -70,7 +70,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     const svc = testServices();
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
-    const migrator = createDb(database.migratorUrl, 1);
+    const migrator = createDb(database.migratorUrl, { poolMax: 1 });
     await migrateLatest(migrator);
     await migrator.destroy();
     const created = await createTestBucket();

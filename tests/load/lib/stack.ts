@@ -54,7 +54,7 @@ export async function createStack(opts: { env?: Record<string, string> } = {}): 
     cleanups.push(() => smtp.close());
     const database = await createTestDatabase();
     cleanups.push(() => database.drop());
-    const migrator = createDb(database.migratorUrl, 1);
+    const migrator = createDb(database.migratorUrl, { poolMax: 1 });
     await migrateLatest(migrator);
     await migrator.destroy();
 

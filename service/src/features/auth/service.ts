@@ -101,8 +101,7 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
       const outcome = (o: string) => deps.metrics.signins.inc({ outcome: o });
       const account = input.loginId.toLowerCase();
       try {
-        await perAccount.check(account);
-        await perClient.check(clientIp);
+        await Promise.all([perAccount.check(account), perClient.check(clientIp)]);
       } catch (err) {
         outcome('rate_limited');
         throw err;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { addDays } from '../../platform/clock/index.js';
-import '../../platform/http/routes.js'; // extends zod with .openapi()
+import { nullableRef } from '../../platform/http/routes.js'; // also extends zod with .openapi()
 import { cursorPage, cursorPageQuery, numberedPageQuery } from './pagination.js';
 
 export const MAX_CAPACITY = 8;
@@ -113,7 +113,7 @@ export const myCarpoolView = z
         'active: I drive or ride `carpool` today; cancelled: the driver deleted the carpool I had reserved (I may reserve another); none: nothing today',
     }),
     amIDriver: z.boolean(),
-    carpool: carpoolView.nullable(),
+    carpool: nullableRef(carpoolView),
     passengers: z.array(passengerView),
     cancelledAt: z.string().nullable(),
     detail: z.string(),

@@ -46,7 +46,8 @@ export function filesRoutes(files: FilesService) {
       summary: 'Read an image: a redirect to its presigned or public URL, or the bytes in the embedded mode',
       access: 'public',
       params: z.object({ key: fileKeySchema }),
-      responseDescription: 'the image bytes, or 302 to where they are',
+      responseDescription: 'the image bytes (the embedded mode)',
+      alsoResponds: { 302: { description: 'a redirect to the image', headers: { Location: 'its presigned or public URL' } } },
       errors: ['S3-001'],
       handler: async ({ params, ctx }) => {
         const found = await files.open(params.key);

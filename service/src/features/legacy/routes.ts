@@ -115,8 +115,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
     response: memberEnvelope,
     errors: ['S3-001', 'ACCOUNT-011'],
     handler: async ({ principal, body }) => {
-      if (await p.members.isDriver(principal.id)) throw new AppError('ACCOUNT-011');
-      await p.members.upsertDriver(principal.id, {
+      await p.members.registerDriver(principal.id, {
         carNumber: body.carNumber,
         phoneNumber: body.phoneNumber,
         carImageKey: fileKeyFromUrl(body.carImage),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nullableRef } from '../../platform/http/routes.js';
 import { envelopeOf } from './envelope.js';
 
 /** The predecessor's shapes, as the web client reads them (docs/legacy.md). */
@@ -78,7 +79,7 @@ export const profileEnvelope = envelopeOf(
 export const myCarpoolEnvelope = envelopeOf(
   z
     .object({
-      carpoolInfo: legacyCarpool.nullable(),
+      carpoolInfo: nullableRef(legacyCarpool),
       passengers: z.array(z.object({ passengerName: z.string(), passengerImg: z.string().nullable() })),
       amIDriver: z.boolean(),
     })

@@ -46,10 +46,11 @@ export function meRoutes(members: MembersService, auth: AuthService) {
       path: '/me/driver',
       tag: 'me',
       summary: 'Register my car (become a driver) or update it',
-      description: 'Answers 201 when the car is registered, 200 when an existing registration is updated.',
       access: 'member',
       body: z.object({ carNumber: carNumberSchema, phoneNumber: phoneNumberSchema, carImageKey: fileKeySchema.optional() }),
       response: memberView,
+      responseDescription: 'an existing registration is updated',
+      alsoResponds: { 201: { description: 'the car is registered: I am a driver now', response: memberView } },
       errors: ['S3-001'],
       handler: async ({ principal, body, ctx }) => {
         const { created, member } = await members.upsertDriver(principal.id, body);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nullableRef } from '../../platform/http/routes.js';
 
 /** Field rules carried over from the predecessor (password raised to 8–64). */
 const trimmed = (min: number, max: number) => z.string().trim().min(min).max(max);
@@ -45,7 +46,7 @@ export const memberView = z
     role: z.enum(['member', 'admin']),
     provider: z.enum(['mate', 'kakao', 'line']),
     isDriver: z.boolean(),
-    driver: driverView.nullable(),
+    driver: nullableRef(driverView),
     banned: z.boolean(),
     createdAt: z.string(),
     updatedAt: z.string(),

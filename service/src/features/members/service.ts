@@ -30,10 +30,49 @@ function duplicateCode(err: unknown): ErrorCode | undefined {
 export type AvailabilityField = 'loginId' | 'email' | 'nickname';
 const COLUMN: Record<AvailabilityField, string> = { loginId: 'login_id', email: 'email', nickname: 'nickname' };
 
+export interface DriverCar {
+  carNumber: string;
+  phoneNumber: string;
+  carImageKey?: string;
+}
+
 /** The members feature owns the members and drivers tables; others go through this. */
 export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files: FilesService) {
   const { db } = deps;
   const query = (trx?: Knex) => Member.query(trx ?? db);
+
+  /**
+   * Inserts first and lets the drivers primary key decide whether the member
+   * was a driver already: a read before the write would let two simultaneous
+   * registrations both insert, and the second fail on the key.
+   */
+  async function saveDriver(id: number, car: DriverCar, ifRegistered: 'update' | 'refuse'): Promise<{ created: boolean; member: Member }> {
+    const before = await service.require(id);
+    if (car.carImageKey) await files.assertOwned(id, car.carImageKey, 'car');
+    const now = deps.clock();
+    const fields = {
+      car_number: car.carNumber,
+      phone_number: car.phoneNumber,
+      ...(car.carImageKey !== undefined && { car_image_key: car.carImageKey }),
+      updated_at: now,
+    };
+    const created = await db('drivers')
+      .insert({ member_id: id, car_image_key: null, ...fields, created_at: now })
+      .then(
+        () => true,
+        (err: unknown) => {
+          if (isUniqueViolation(err)) return false;
+          throw err;
+        },
+      );
+    if (!created) {
+      if (ifRegistered === 'refuse') throw new AppError('ACCOUNT-011');
+      await db('drivers').where('member_id', id).update(fields);
+    }
+    const oldImage = before.driver?.car_image_key;
+    if (car.carImageKey && oldImage && oldImage !== car.carImageKey) await files.remove(oldImage);
+    return { created, member: await service.require(id) };
+  }
 
   async function toView(m: Member): Promise<MemberView> {
     const driver = m.driver !== undefined ? m.driver : await m.$relatedQuery('driver', db);
@@ -61,7 +100,7 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
     };
   }
 
-  return {
+  const service = {
     toView,
 
     async create(input: NewMember): Promise<Member> {
@@ -129,26 +168,11 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
       return this.require(id);
     },
 
-    /** Registers a car or updates it (updating is not ACCOUNT-011). */
-    async upsertDriver(
-      id: number,
-      car: { carNumber: string; phoneNumber: string; carImageKey?: string },
-    ): Promise<{ created: boolean; member: Member }> {
-      const before = await this.require(id);
-      if (car.carImageKey) await files.assertOwned(id, car.carImageKey, 'car');
-      const now = deps.clock();
-      const fields = {
-        car_number: car.carNumber,
-        phone_number: car.phoneNumber,
-        ...(car.carImageKey !== undefined && { car_image_key: car.carImageKey }),
-        updated_at: now,
-      };
-      if (before.driver) await db('drivers').where('member_id', id).update(fields);
-      else await db('drivers').insert({ member_id: id, car_image_key: null, ...fields, created_at: now });
-      const oldImage = before.driver?.car_image_key;
-      if (car.carImageKey && oldImage && oldImage !== car.carImageKey) await files.remove(oldImage);
-      return { created: !before.driver, member: await this.require(id) };
-    },
+    /** Registers a car, or updates the one registered (updating is not ACCOUNT-011). */
+    upsertDriver: (id: number, car: DriverCar) => saveDriver(id, car, 'update'),
+
+    /** Registers a car; ACCOUNT-011 when the member already has one. */
+    registerDriver: (id: number, car: DriverCar) => saveDriver(id, car, 'refuse'),
 
     async isDriver(id: number): Promise<boolean> {
       return !!(await db('drivers').where('member_id', id).first('member_id'));
@@ -190,6 +214,7 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
       return { items: results, total: Number(total) };
     },
   };
+  return service;
 }
 
 export type MembersService = ReturnType<typeof createMembersService>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import '../../platform/http/routes.js'; // extends zod with .openapi()
+import { nullableRef } from '../../platform/http/routes.js'; // also extends zod with .openapi()
 import { booleanQuery, carpoolView, idParams } from '../carpools/schemas.js';
 import { numberedPageQuery } from '../carpools/pagination.js';
 
@@ -28,7 +28,7 @@ export const reportView = z
   .openapi('Report');
 export type ReportView = z.infer<typeof reportView>;
 
-export const reportDetailView = reportView.extend({ carpool: carpoolView.nullable() }).openapi('ReportDetail');
+export const reportDetailView = reportView.extend({ carpool: nullableRef(carpoolView) }).openapi('ReportDetail');
 export type ReportDetailView = z.infer<typeof reportDetailView>;
 
 export const reportIdParams = idParams;

@@ -33,6 +33,7 @@ const schema = z.object({
     .regex(/^(mysql|sqlite):/, 'must start with mysql:// or sqlite:')
     .optional(),
   DATABASE_POOL_MAX: int(1, 200).default(10),
+  DATABASE_QUERY_TIMEOUT_MS: int(100, 60_000).default(2_000),
   REDIS_KEY_PREFIX: z.string().default('mate:'),
   REDIS_URL: z
     .string()

@@ -28,8 +28,15 @@ export function knexLog(logger: {
   };
 }
 
+export interface DbOptions {
+  poolMax?: number;
+  /** A deadline for every query (and for a connection's connect and acquisition); none when unset, as migrations need. */
+  queryTimeoutMs?: number;
+  log?: DbLog;
+}
+
 /** Builds the knex pool for a `mysql://` or `sqlite:` URL. */
-export function createDb(url: string, poolMax = 10, log?: DbLog): Db {
+export function createDb(url: string, { poolMax = 10, queryTimeoutMs, log }: DbOptions = {}): Db {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -49,7 +56,7 @@ export function createDb(url: string, poolMax = 10, log?: DbLog): Db {
     });
   }
   const u = new URL(url);
-  return knexFactory({
+  const db = knexFactory({
     client: 'mysql2',
     connection: {
       host: u.hostname,
@@ -60,11 +67,31 @@ export function createDb(url: string, poolMax = 10, log?: DbLog): Db {
       charset: 'utf8mb4',
       timezone: 'Z',
       supportBigNumbers: true,
-      connectTimeout: 5_000,
+      connectTimeout: queryTimeoutMs ?? 5_000,
     },
     pool: { min: 0, max: poolMax },
     log,
-    acquireConnectionTimeout: 5_000,
+    acquireConnectionTimeout: queryTimeoutMs ?? 5_000,
+  });
+  if (queryTimeoutMs) withQueryDeadline(db, queryTimeoutMs);
+  return db;
+}
+
+interface StartingQuery {
+  timeout?: (ms: number) => unknown;
+  _timeout?: number;
+}
+
+/**
+ * Gives every query that has none its own deadline. A server that stops
+ * answering on an open connection (a hang, a partition) would otherwise hold
+ * the request for as long as TCP does. On the deadline knex rejects with a
+ * KnexTimeoutError (a 503 at the edge) and disposes of the connection, so the
+ * pool never hands out one that still waits for the lost answer.
+ */
+function withQueryDeadline(db: Db, ms: number): void {
+  db.client.on('start', (query: StartingQuery) => {
+    if (query._timeout === undefined && typeof query.timeout === 'function') query.timeout(ms);
   });
 }
 

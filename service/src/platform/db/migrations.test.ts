@@ -33,7 +33,7 @@ async function roundTripKorean(db: Db) {
 describe('migrations on MariaDB', () => {
   it('run up and down cleanly, with utf8mb4 tables and Korean text round-tripping exactly', async () => {
     const database = await createTestDatabase();
-    const db = createDb(database.migratorUrl, 2);
+    const db = createDb(database.migratorUrl, { poolMax: 2 });
     try {
       const applied = await migrateLatest(db);
       assert.ok(applied.length > 0);

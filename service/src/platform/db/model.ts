@@ -21,7 +21,7 @@ export class BaseModel extends Model {
 export function isUniqueViolation(err: unknown, column?: string): boolean {
   // objection wraps the driver's error (UniqueViolationError.nativeError)
   const e = ((err as { nativeError?: unknown }).nativeError ?? err) as { code?: string; message?: string };
-  const unique = e.code === 'ER_DUP_ENTRY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
+  const unique = e.code === 'ER_DUP_ENTRY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   if (!unique || !column) return unique;
   // "… for key 'members_login_id_unique'" (MySQL) or "UNIQUE constraint failed: members.login_id" (SQLite)
   const key = /for key '([^']+)'|UNIQUE constraint failed: (.+)$/.exec(e.message ?? '');

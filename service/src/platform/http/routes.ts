@@ -8,6 +8,14 @@ import { AppError, ERRORS, type ErrorCode } from './errors.js';
 
 extendZodWithOpenApi(z);
 
+/**
+ * `schema | null` for a registered (named) schema. zod-to-openapi 9 renders
+ * `schema.nullable()` as `allOf: [{$ref}, {type: [object, null]}]`, which null
+ * never satisfies (and marks the component itself nullable when it is first met
+ * that way); a union renders as `anyOf: [{$ref}, {type: 'null'}]`.
+ */
+export const nullableRef = <T extends ZodType>(schema: T) => z.union([schema, z.null()]);
+
 /** Who may call a route. Declared with the route, so the OpenAPI document shows it. */
 export type Access = 'public' | 'member' | 'admin';
 
@@ -45,9 +53,18 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   response?: ZodType;
   /** Non-JSON answers (redirects, files, HTML). */
   responseDescription?: string;
+  /** Success answers besides `status`, for handlers that set `ctx.status` themselves. */
+  alsoResponds?: Record<number, SuccessAnswer>;
   errors?: ErrorCode[];
   deprecated?: boolean;
   handler: (input: RouteInput<P, Q, B>) => Promise<unknown> | unknown;
+}
+
+export interface SuccessAnswer {
+  description: string;
+  response?: ZodType;
+  /** Header name → what it holds (e.g. a redirect's `Location`). */
+  headers?: Record<string, string>;
 }
 
 /** A typed route; the identity function only lets TypeScript infer P, Q and B. */
@@ -101,6 +118,16 @@ function errorResponses(codes: ErrorCode[], format: ErrorFormat) {
   );
 }
 
+function successResponse({ description, response, headers }: SuccessAnswer) {
+  return {
+    description,
+    headers:
+      headers &&
+      Object.fromEntries(Object.entries(headers).map(([name, what]) => [name, { description: what, schema: { type: 'string' } }])),
+    content: response ? { 'application/json': { schema: response } } : undefined,
+  };
+}
+
 export interface RouteTableOptions {
   prefix: string;
   registry: OpenAPIRegistry;
@@ -136,10 +163,8 @@ export function mountRoutes(router: Router, specs: RouteSpec[], opts: RouteTable
         body: spec.body ? { required: true, content: { [bodyMedia]: { schema: spec.body } } } : undefined,
       },
       responses: {
-        [status]: {
-          description: spec.responseDescription ?? spec.summary,
-          content: spec.response ? { 'application/json': { schema: spec.response } } : undefined,
-        },
+        [status]: successResponse({ description: spec.responseDescription ?? spec.summary, response: spec.response }),
+        ...Object.fromEntries(Object.entries(spec.alsoResponds ?? {}).map(([other, answer]) => [other, successResponse(answer)])),
         ...errorResponses(codes, opts.errorFormat ?? PROBLEM_FORMAT),
       },
     } as never);
