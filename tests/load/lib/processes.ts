@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDockerfile, parseEnv } from '../../image/dockerfile.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -23,6 +24,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export interface Runtime {
   kind: 'tsx' | 'dist';
   api: string[];
+  /** Environment the API gets from the runtime itself (the image's NODE_OPTIONS). */
+  apiEnv: Record<string, string>;
   bare: string[];
   cleanup(): void;
 }
@@ -30,9 +33,16 @@ export interface Runtime {
 export const TSX_RUNTIME: Runtime = {
   kind: 'tsx',
   api: ['--import', 'tsx', path.join(REPO_ROOT, 'service/src/main/api.ts')],
+  apiEnv: {},
   bare: ['--import', 'tsx', fileURLToPath(new URL('../bare-koa.ts', import.meta.url))],
   cleanup: () => undefined,
 };
+
+/** The ENV of the image's runtime stage (service/Dockerfile). */
+function imageEnv(): Record<string, string> {
+  const runtime = parseDockerfile(fs.readFileSync(path.join(REPO_ROOT, 'service/Dockerfile'), 'utf8')).stages.at(-1)!;
+  return Object.assign({}, ...runtime.instructions.filter((i) => i.keyword === 'ENV').map((i) => parseEnv(i.args, {})));
+}
 
 /** Compiles the service as its image build does (tsconfig.build.json) into a temp folder. */
 export function buildDist(): Runtime {
@@ -58,6 +68,7 @@ export function buildDist(): Runtime {
   return {
     kind: 'dist',
     api: [path.join(out, 'main/api.js')],
+    apiEnv: { NODE_OPTIONS: imageEnv().NODE_OPTIONS ?? '' },
     bare: [bare],
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
@@ -209,7 +220,7 @@ async function startServer(
 
 /** The API, production mode, as its own process; ready when /readyz answers 200. */
 export function startApi(name: string, env: Record<string, string>, port: number, runtime = TSX_RUNTIME): Promise<ServerProcess> {
-  return startServer(name, runtime.api, env, port, '/readyz');
+  return startServer(name, runtime.api, { ...runtime.apiEnv, ...env }, port, '/readyz');
 }
 
 /** The bare Koa app (constant JSON), the same kind of process as the API. */

@@ -115,3 +115,25 @@ describe("today's lists in Redis (MariaDB + Redis)", () => {
     for (const v of await shown()) if (c1 in v) assert.equal(v[c1], 2);
   });
 });
+
+describe("today's lists: how long a cached page lives", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ now: MORNING, env: { CARPOOL_LIST_CACHE_TTL_SECONDS: '2', FILES_PRESIGN_TTL_SECONDS: '60' } });
+  });
+  after(() => t.close());
+
+  it('a page (presigned image URLs and all) is served at most 1.5 × the TTL after it was built, then rebuilt', async () => {
+    const [viewer] = await quickMembers(t, 1);
+    const [driver] = await quickMembers(t, 1, { driver: true });
+    const id = (await postCarpool(t, driver!)).id;
+    const place = async () => (await viewer!.call('GET', '/carpools')).body.items.find((c: { id: number }) => c.id === id).departurePlace;
+    const before = await place();
+    const changedAt = Date.now();
+    await t.deps.db('carpools').where('id', id).update({ departure_place: '바뀐 장소' });
+    assert.equal(await place(), before, 'served from the cache at first');
+    await eventually(async () => (await place()) === '바뀐 장소', 5_000);
+    const seen = Date.now() - changedAt;
+    assert.ok(seen <= 3_000 + 250, `the old page was served for ${seen} ms, past 1.5 × 2 s`);
+  });
+});

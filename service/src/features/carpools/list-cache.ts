@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { KeyValueStore } from '../../platform/cache/index.js';
+import { RecentlyUsed } from '../../platform/cache/recently-used.js';
 import type { ServiceDay } from '../../platform/clock/index.js';
 import type { Logger } from '../../platform/observability/logger.js';
 
 const VERSION_TTL_SECONDS = 3 * 24 * 3600;
+/** Pages kept per process: every sort × filter of a few pages, ~10 KB each. */
+const LOCAL_PAGES = 256;
 const versionKey = (day: ServiceDay) => `carpools:list-version:${day}`;
 
 /**
@@ -16,6 +19,13 @@ const versionKey = (day: ServiceDay) => `carpools:list-version:${day}`;
  * database. An invalidation that failed is retried before this process
  * reads from the cache again, and the TTL bounds what other processes may
  * serve until then.
+ *
+ * Each process also keeps the pages it served recently as bytes, under the
+ * same versioned keys: a hit then costs one small read (the version) instead
+ * of fetching, decoding and encoding ~10 KB again. A versioned key never
+ * changes meaning, so this copy is never stale; it lives half the TTL, so a
+ * page (with its presigned image URLs) is served at most 1.5 × TTL after it
+ * was built.
  */
 export function createListCache(kv: KeyValueStore, logger: Logger, ttlSeconds: number) {
   let lastWarning = 0;
@@ -36,26 +46,32 @@ export function createListCache(kv: KeyValueStore, logger: Logger, ttlSeconds: n
     }
   }
 
+  const served = new RecentlyUsed<Buffer>(LOCAL_PAGES);
+  const keep = (key: string, page: Buffer) => served.set(key, page, Date.now() + (ttlSeconds * 1000) / 2);
+
   return {
     ttlSeconds,
 
-    /** A page as its JSON text: a hit is sent as stored, never parsed and serialized again. */
-    async read(day: ServiceDay, variant: string, load: () => Promise<string>): Promise<string> {
-      if (!ttlSeconds) return load();
+    /** A page as its JSON bytes: a hit is sent as stored, never parsed and serialized again. */
+    async read(day: ServiceDay, variant: string, load: () => Promise<string>): Promise<Buffer> {
+      if (!ttlSeconds) return Buffer.from(await load());
       let key: string | undefined;
       try {
         if (pending.size) await flushPending();
         const version = (await kv.get(versionKey(day))) ?? '0';
         key = `carpools:list:${day}:${version}:${variant}`;
+        const local = served.get(key);
+        if (local) return local;
         const hit = await kv.get(key);
-        if (hit !== null) return hit;
+        if (hit !== null) return keep(key, Buffer.from(hit));
       } catch (err) {
         warn(err, 'read');
         key = undefined;
       }
       const value = await load();
-      if (key) await kv.set(key, value, ttlSeconds).catch((err: unknown) => warn(err, 'write'));
-      return value;
+      if (!key) return Buffer.from(value);
+      await kv.set(key, value, ttlSeconds).catch((err: unknown) => warn(err, 'write'));
+      return keep(key, Buffer.from(value));
     },
 
     async invalidate(day: ServiceDay): Promise<void> {

@@ -91,8 +91,9 @@ const RESERVATION_OUTCOMES: Partial<Record<ErrorCode, string>> = {
 export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config' | 'logger' | 'metrics'>, parts: CarpoolsParts) {
   const { db } = deps;
   const { members, calendar } = parts;
-  // Rendered lists carry presigned image URLs: keep them well inside their lifetime.
-  const cacheTtl = Math.min(deps.config.CARPOOL_LIST_CACHE_TTL_SECONDS, Math.floor(deps.config.FILES_PRESIGN_TTL_SECONDS / 2));
+  // Rendered lists carry presigned image URLs: served at most 1.5 × the TTL after rendering (list-cache.ts),
+  // they stay valid for at least half their lifetime.
+  const cacheTtl = Math.min(deps.config.CARPOOL_LIST_CACHE_TTL_SECONDS, Math.floor(deps.config.FILES_PRESIGN_TTL_SECONDS / 3));
   const cache = createListCache(deps.kv, deps.logger, cacheTtl);
   const { carpoolsPosted: posted, reservations, cancellations, carpoolsDeleted: deletions } = deps.metrics;
   // Seats of today's carpools, read at scrape time: derived from the rows, never a second count to keep in step.
@@ -187,8 +188,8 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
     if (toDate(row.departure_at) <= now) throw new AppError('MATE-010', `carpool ${row.id} left at ${iso(row.departure_at)}`);
   }
 
-  /** Rule 9's page as JSON text, cached until the next change: the API sends it as it is. */
-  async function listTodayJson(q: ListQuery): Promise<string> {
+  /** Rule 9's page as JSON bytes, cached until the next change: the API sends them as they are. */
+  async function listTodayJson(q: ListQuery): Promise<Buffer> {
     const day = calendar.today();
     const { column } = LIST_ORDER[q.sort];
     let after: ListAfter | undefined;
@@ -348,7 +349,7 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
 
     /** Rule 9: today's carpools in one order, a page at a time. */
     async listToday(q: ListQuery): Promise<CarpoolList> {
-      return JSON.parse(await listTodayJson(q)) as CarpoolList;
+      return JSON.parse((await listTodayJson(q)).toString()) as CarpoolList;
     },
 
     listTodayJson,

@@ -79,10 +79,21 @@ export function createServiceCalendar(settings: ServiceDaySettings, clock: Clock
     second: '2-digit',
   });
 
+  // formatToParts is slow and nearly every request asks what day it is. Within one UTC minute the wall
+  // clock is that minute's plus the seconds (zone offsets are whole minutes), so the last minute is kept.
+  let lastMinute = { epochMinute: NaN, parts: {} as LocalParts };
   function local(instant: Date): LocalParts {
-    const p: Record<string, number> = {};
-    for (const { type, value } of parts.formatToParts(instant)) if (type !== 'literal') p[type] = Number(value);
-    return { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: p.second! };
+    const ms = instant.getTime();
+    const epochMinute = Math.floor(ms / 60_000);
+    if (epochMinute !== lastMinute.epochMinute) {
+      const p: Record<string, number> = {};
+      for (const { type, value } of parts.formatToParts(epochMinute * 60_000)) if (type !== 'literal') p[type] = Number(value);
+      lastMinute = {
+        epochMinute,
+        parts: { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: 0 },
+      };
+    }
+    return { ...lastMinute.parts, second: Math.floor((ms - epochMinute * 60_000) / 1000) };
   }
 
   /** Offset of the zone from UTC at an instant, in milliseconds. */
