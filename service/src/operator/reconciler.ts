@@ -42,7 +42,8 @@ import {
   renderSupporting,
   secretRefs,
 } from './render.js';
-import { isValidTimeZone, scalingAt } from './schedule.js';
+import { isTimeZone } from '../platform/clock/index.js';
+import { scalingAt } from './schedule.js';
 import type { Condition, ConditionType, KubeObject, MateApp, MateAppStatus, MigrationPhase, RolloutPhase } from './types.js';
 import { API_VERSION, FINALIZER, KIND } from './types.js';
 
@@ -211,7 +212,7 @@ export class Reconciler {
       ['serviceDay.timeZone', spec.serviceDay.timeZone],
       ['commuteScaling.timeZone', spec.commuteScaling.timeZone],
     ] as const) {
-      if (!isValidTimeZone(zone)) invalid.push(`${field}: unknown time zone ${JSON.stringify(zone)}`);
+      if (!isTimeZone(zone)) invalid.push(`${field}: unknown time zone ${JSON.stringify(zone)}`);
     }
     if (invalid.length) return { reason: 'InvalidSpec', messages: invalid };
 

@@ -3,6 +3,7 @@
  * time zone, on some days of the week. Pure functions of an instant, so the
  * operator's clock can be injected and the edges computed exactly.
  */
+import { wallClock, type LocalParts } from '../platform/clock/index.js';
 import type { Weekday } from './types.js';
 
 export interface RushWindow {
@@ -18,33 +19,11 @@ const WEEKDAYS: Weekday[] = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      weekday: 'short',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
+const wallClocks = new Map<string, (instant: number) => LocalParts>();
+function wallClockOf(timeZone: string): (instant: number) => LocalParts {
+  let read = wallClocks.get(timeZone);
+  if (!read) wallClocks.set(timeZone, (read = wallClock(timeZone)));
+  return read;
 }
 
 interface Local {
@@ -55,10 +34,9 @@ interface Local {
 }
 
 function local(instant: number, timeZone: string): Local {
-  const p: Record<string, string> = {};
-  for (const { type, value } of formatter(timeZone).formatToParts(new Date(instant))) p[type] = value;
-  const wall = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second));
-  return { wall: wall + (instant % 1000), weekday: p.weekday as Weekday, minuteOfDay: Number(p.hour) * 60 + Number(p.minute) };
+  const l = wallClockOf(timeZone)(instant);
+  const wall = Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
+  return { wall: wall + (instant % 1000), weekday: WEEKDAYS[new Date(wall).getUTCDay()]!, minuteOfDay: l.hour * 60 + l.minute };
 }
 
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));

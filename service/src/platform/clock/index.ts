@@ -30,14 +30,14 @@ const LOCAL_DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d
 /** True when Intl knows the zone (validates configuration). */
 export function isTimeZone(zone: string): boolean {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    wallClock(zone);
     return true;
   } catch {
     return false;
   }
 }
 
-interface LocalParts {
+export interface LocalParts {
   year: number;
   month: number;
   day: number;
@@ -66,8 +66,8 @@ export function asServiceDay(value: unknown): ServiceDay {
   return String(value).slice(0, 10);
 }
 
-export function createServiceCalendar(settings: ServiceDaySettings, clock: Clock) {
-  const { startHour, timeZone } = settings;
+/** What a wall clock in `timeZone` reads at an instant (epoch ms); throws RangeError for an unknown zone. */
+export function wallClock(timeZone: string): (instant: number) => LocalParts {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
@@ -78,6 +78,16 @@ export function createServiceCalendar(settings: ServiceDaySettings, clock: Clock
     minute: '2-digit',
     second: '2-digit',
   });
+  return (instant) => {
+    const p: Record<string, number> = {};
+    for (const { type, value } of parts.formatToParts(instant)) if (type !== 'literal') p[type] = Number(value);
+    return { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: p.second! };
+  };
+}
+
+export function createServiceCalendar(settings: ServiceDaySettings, clock: Clock) {
+  const { startHour, timeZone } = settings;
+  const readWallClock = wallClock(timeZone);
 
   // formatToParts is slow and nearly every request asks what day it is. Within one UTC minute the wall
   // clock is that minute's plus the seconds (zone offsets are whole minutes), so the last minute is kept.
@@ -85,14 +95,7 @@ export function createServiceCalendar(settings: ServiceDaySettings, clock: Clock
   function local(instant: Date): LocalParts {
     const ms = instant.getTime();
     const epochMinute = Math.floor(ms / 60_000);
-    if (epochMinute !== lastMinute.epochMinute) {
-      const p: Record<string, number> = {};
-      for (const { type, value } of parts.formatToParts(epochMinute * 60_000)) if (type !== 'literal') p[type] = Number(value);
-      lastMinute = {
-        epochMinute,
-        parts: { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: 0 },
-      };
-    }
+    if (epochMinute !== lastMinute.epochMinute) lastMinute = { epochMinute, parts: readWallClock(epochMinute * 60_000) };
     return { ...lastMinute.parts, second: Math.floor((ms - epochMinute * 60_000) / 1000) };
   }
 
