@@ -2,7 +2,6 @@
 # Stops the local control plane started by scripts/k8s/up.sh (only the processes
 # named in its pid files). With --purge also deletes the run directory: etcd
 # data, certificates and kubeconfigs, so the next up.sh starts from scratch.
-set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -11,7 +10,7 @@ for arg in "$@"; do
   case "$arg" in
     --purge) purge=1 ;;
     -h | --help) sed -n '2,4p' "$0"; exit 0 ;;
-    *) k8s_die "unknown argument: $arg (expected --purge)" ;;
+    *) mate_die "unknown argument: $arg (expected --purge)" ;;
   esac
 done
 
@@ -27,16 +26,16 @@ for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then
-      k8s_log "$name (pid $pid) did not stop in 10s; sending SIGKILL"
+      mate_log "$name (pid $pid) did not stop in 10s; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
     stopped+=("$name(pid $pid)")
   fi
   rm -f "$pidfile"
 done
-k8s_log "stopped: ${stopped[*]:-nothing was running}"
+mate_log "stopped: ${stopped[*]:-nothing was running}"
 
 if [[ $purge == 1 ]]; then
   rm -rf "$K8S_RUN_DIR"
-  k8s_log "removed $K8S_RUN_DIR"
+  mate_log "removed $K8S_RUN_DIR"
 fi

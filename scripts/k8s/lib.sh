@@ -2,6 +2,10 @@
 # Shared settings for scripts/k8s/*.sh: pinned versions and where things live.
 # Sourced, never run. Every path can be overridden from the environment.
 
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+MATE_STEP=k8s
+
 K8S_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 K8S_TOOL_MODULE="$K8S_REPO_ROOT/tools/kube"
 
@@ -22,7 +26,6 @@ KUBE_SCORE_VERSION="${KUBE_SCORE_VERSION:-v1.20.0}"
 # released Go module's example/prometheus-operator-crd directory.
 PROM_OPERATOR_VERSION="${PROM_OPERATOR_VERSION:-v0.94.1}"
 
-MATE_CACHE="${MATE_CACHE:-$HOME/.cache/mate}"
 K8S_TOOLS_DIR="${K8S_TOOLS_DIR:-$MATE_CACHE/tools/k8s-${K8S_VERSION#v}}"
 K8S_BIN="$K8S_TOOLS_DIR/bin"
 K8S_CRDS_DIR="$K8S_TOOLS_DIR/crds/prometheus-operator-$PROM_OPERATOR_VERSION"
@@ -42,6 +45,3 @@ K8S_FAKE_NODES="${K8S_FAKE_NODES:-3}"
 
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
-
-k8s_log() { printf '[k8s] %s\n' "$*" >&2; }
-k8s_die() { printf '[k8s] error: %s\n' "$*" >&2; exit 1; }

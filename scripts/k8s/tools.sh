@@ -7,17 +7,13 @@
 #
 # Idempotent: a tool whose binary and version stamp are present is skipped, so a
 # second run costs seconds. Usage: scripts/k8s/tools.sh [tool...]  (default: all)
-set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-command -v go >/dev/null || k8s_die "go is not on PATH (needs Go >= 1.26)"
+command -v go >/dev/null || mate_die "go is not on PATH (needs Go >= 1.26)"
 mkdir -p "$K8S_BIN" "$K8S_TOOLS_DIR/stamps"
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
-
-t_all="$(now)"
+t_all="$(mate_now)"
 go_version="$(go env GOVERSION)"
 # One stamp for everything built from the tool module: its go.mod/go.sum and Go.
 module_stamp="$(cat "$K8S_TOOL_MODULE/go.mod" "$K8S_TOOL_MODULE/go.sum" | sha256sum | cut -c1-16) $go_version"
@@ -65,9 +61,9 @@ for entry in "${TOOLS[@]}"; do
     skipped+=("$name"); continue
   fi
 
-  t="$(now)"
+  t="$(mate_now)"
   log="$K8S_TOOLS_DIR/stamps/$name.log"
-  k8s_log "building $name ($what) ..."
+  mate_log "building $name ($what) ..."
   ok=1
   case "$how" in
     module)
@@ -104,13 +100,13 @@ for entry in "${TOOLS[@]}"; do
       ;;
   esac
   if [[ $ok != 1 ]]; then
-    tail -n 30 "$log" >&2
-    k8s_die "FAILED to build $name ($what) after $(elapsed "$t"); full log: $log"
+    mate_log_to "$log"
+    mate_die "FAILED to build $name ($what) after $(mate_elapsed "$t"); full log: $log"
   fi
   echo "$stamp" >"$stamp_file"
   installed+=("$name")
-  k8s_log "built $name in $(elapsed "$t")"
+  mate_log "built $name in $(mate_elapsed "$t")"
 done
 
-k8s_log "tools in $K8S_BIN (Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION, actionlint $ACTIONLINT_VERSION, kube-score $KUBE_SCORE_VERSION, prometheus-operator CRDs $PROM_OPERATOR_VERSION)"
-k8s_log "installed: ${installed[*]:-none}; already present: ${skipped[*]:-none}; total $(elapsed "$t_all")"
+mate_log "tools in $K8S_BIN (Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION, helm $HELM_VERSION, actionlint $ACTIONLINT_VERSION, kube-score $KUBE_SCORE_VERSION, prometheus-operator CRDs $PROM_OPERATOR_VERSION)"
+mate_log "installed: ${installed[*]:-none}; already present: ${skipped[*]:-none}; total $(mate_elapsed "$t_all")"

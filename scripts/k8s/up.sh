@@ -6,11 +6,11 @@
 #
 # Components whose pid file points at a live process are reused; a missing
 # one is (re)started. Stop everything with scripts/k8s/down.sh.
-set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 t0="$(date +%s)"
+mate_require_commands curl=curl openssl=openssl
 "$K8S_REPO_ROOT/scripts/k8s/tools.sh"
 
 PKI="$K8S_RUN_DIR/pki"
@@ -30,7 +30,7 @@ started=() reused=()
 cert_ok() { [[ -f "$PKI/$1.crt" && -f "$PKI/$1.key" ]] && openssl x509 -checkend 86400 -noout -in "$PKI/$1.crt" >/dev/null 2>&1; }
 
 if ! cert_ok ca; then
-  k8s_log "generating CA and certificates in $PKI"
+  mate_log "generating CA and certificates in $PKI"
   rm -f "$PKI"/*.crt "$PKI"/*.key "$PKI"/*.kubeconfig
   openssl req -x509 -newkey rsa:2048 -nodes -days 825 -sha256 -subj "/CN=mate-local-ca" \
     -keyout "$PKI/ca.key" -out "$PKI/ca.crt" 2>/dev/null
@@ -110,7 +110,7 @@ wait_for() { # WHAT SECONDS COMMAND...
   local deadline=$(($(date +%s) + secs))
   until "$@" >/dev/null 2>&1; do
     if (($(date +%s) > deadline)); then
-      k8s_log "timed out after ${secs}s waiting for $what; last log lines:"
+      mate_log "timed out after ${secs}s waiting for $what; last log lines:"
       local name; for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
         [[ -f "$LOGS/$name.log" ]] && { echo "--- $name" >&2; tail -n 15 "$LOGS/$name.log" >&2; }
       done
@@ -216,10 +216,10 @@ fi
 kc wait --for=condition=Established --timeout=60s -f "$K8S_CRDS_DIR" >/dev/null
 wait_for "the default ServiceAccount" 60 kc -n default get serviceaccount default
 
-k8s_log "control plane ready in $(($(date +%s) - t0))s (Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
-k8s_log "started: ${started[*]:-none}"
-k8s_log "reused:  ${reused[*]:-none}"
-k8s_log "nodes:   ${nodes[*]} (kwok); Prometheus Operator CRDs $PROM_OPERATOR_VERSION"
-k8s_log "logs:    $LOGS"
-k8s_log "use it:  export KUBECONFIG=$K8S_KUBECONFIG MATE_KUBECONFIG=$K8S_KUBECONFIG PATH=$K8S_BIN:\$PATH"
+mate_log "control plane ready in $(($(date +%s) - t0))s (Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+mate_log "started: ${started[*]:-none}"
+mate_log "reused:  ${reused[*]:-none}"
+mate_log "nodes:   ${nodes[*]} (kwok); Prometheus Operator CRDs $PROM_OPERATOR_VERSION"
+mate_log "logs:    $LOGS"
+mate_log "use it:  export KUBECONFIG=$K8S_KUBECONFIG MATE_KUBECONFIG=$K8S_KUBECONFIG PATH=$K8S_BIN:\$PATH"
 echo "$K8S_KUBECONFIG"

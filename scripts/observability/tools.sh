@@ -10,24 +10,18 @@
 # MATE_OBS_SKIP_FILEBEAT=1 leaves Filebeat out (its first build, modules
 # downloaded and compiled from nothing, takes about 3 minutes on two cores);
 # tests/observability/logs.test.ts then skips its Filebeat tests.
-set -euo pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+MATE_STEP=observability-tools
 
 PROMETHEUS_DEB_VERSION="2.42.0+ds-5+deb12u1"
 FILEBEAT_VERSION="v7.17.29"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-MATE_CACHE="${MATE_CACHE:-$HOME/.cache/mate}"
-OBS_DIR="$MATE_CACHE/tools/observability"
+OBS_DIR="$MATE_TOOLS/observability"
 OBS_BIN="$OBS_DIR/bin"
 mkdir -p "$OBS_BIN" "$OBS_DIR/stamps"
 
-log() { echo "[observability-tools] $*" >&2; }
-die() {
-  log "$*"
-  exit 1
-}
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
 wanted=("$@")
 is_wanted() {
@@ -37,12 +31,8 @@ is_wanted() {
   return 1
 }
 
-as_root() {
-  if [[ $(id -u) == 0 ]]; then "$@"; else sudo -n "$@"; fi
-}
-
 installed=() skipped=()
-t_all="$(now)"
+t_all="$(mate_now)"
 
 # --- Prometheus and promtool (Debian package) --------------------------------
 # Pinned on Debian 12 (this project's machines). Elsewhere (an Ubuntu CI runner)
@@ -58,10 +48,7 @@ prometheus_wanted() {
   fi
 }
 
-# The installed version of the prometheus package, or nothing (a removed package keeps its version in dpkg).
-prometheus_installed() {
-  dpkg-query -W -f='${db:Status-Status} ${Version}' prometheus 2>/dev/null | awk '$1 == "installed" { print $2 }'
-}
+prometheus_installed() { mate_deb_version prometheus; }
 
 install_prometheus() {
   local stamp_file="$OBS_DIR/stamps/prometheus" installed_version want
@@ -73,71 +60,65 @@ install_prometheus() {
     return
   fi
   local t
-  t="$(now)"
+  t="$(mate_now)"
   want="$(prometheus_wanted)"
   if [[ -z "$want" || "$want" == "(none)" ]]; then
-    as_root apt-get update -q >"$OBS_DIR/stamps/prometheus.log" 2>&1 || true
+    mate_log_to "$OBS_DIR/stamps/prometheus.log"
+    mate_apt update >"$MATE_STEP_LOG" 2>&1
     want="$(prometheus_wanted)"
   fi
-  [[ -n "$want" && "$want" != "(none)" ]] || die "no prometheus package in this machine's apt sources"
-  [[ "$want" == "$PROMETHEUS_DEB_VERSION" ]] || log "not Debian 12: installing this distribution's prometheus $want instead of $PROMETHEUS_DEB_VERSION"
+  [[ -n "$want" && "$want" != "(none)" ]] || mate_die "no prometheus package in this machine's apt sources"
+  [[ "$want" == "$PROMETHEUS_DEB_VERSION" ]] || mate_log "not Debian 12: installing this distribution's prometheus $want instead of $PROMETHEUS_DEB_VERSION"
   if [[ "$installed_version" != "$want" ]]; then
-    log "installing prometheus=$want (apt) ..."
-    local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "prometheus=$want")
-    if ! as_root "${apt[@]}" >>"$OBS_DIR/stamps/prometheus.log" 2>&1; then
-      log "apt-get install failed; refreshing the package lists once"
-      as_root apt-get update -q >>"$OBS_DIR/stamps/prometheus.log" 2>&1 || true
-      as_root "${apt[@]}" >>"$OBS_DIR/stamps/prometheus.log" 2>&1 || {
-        tail -n 20 "$OBS_DIR/stamps/prometheus.log" >&2
-        die "FAILED to install prometheus=$want; log: $OBS_DIR/stamps/prometheus.log"
-      }
-    fi
+    mate_apt_install "prometheus=$want"
     # The package ships a service; this project runs its own instances only.
-    as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
+    mate_as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
     installed_version="$(prometheus_installed)"
+    [[ "$installed_version" == "$want" ]] || mate_die "apt installed prometheus '${installed_version:-nothing}', not $want"
   fi
   ln -sf /usr/bin/prometheus "$OBS_BIN/prometheus"
   ln -sf /usr/bin/promtool "$OBS_BIN/promtool"
-  "$OBS_BIN/prometheus" --version >/dev/null 2>&1 || die "the installed prometheus does not run"
+  "$OBS_BIN/prometheus" --version >/dev/null 2>&1 || mate_die "the installed prometheus does not run"
   echo "prometheus $installed_version" >"$stamp_file"
   installed+=(prometheus)
-  log "prometheus and promtool $installed_version in $(elapsed "$t")"
+  mate_log "prometheus and promtool $installed_version in $(mate_elapsed "$t")"
 }
 
 # --- Filebeat (built from its Go module) -------------------------------------
 install_filebeat() {
   if [[ "${MATE_OBS_SKIP_FILEBEAT:-0}" == 1 ]]; then
-    log "MATE_OBS_SKIP_FILEBEAT=1: Filebeat left out"
+    mate_log "MATE_OBS_SKIP_FILEBEAT=1: Filebeat left out"
     return
   fi
-  command -v go >/dev/null || die "go is not on PATH (Filebeat is built from its Go module)"
+  local go
+  go=$(mate_find_go)
   local module="$here/filebeat" stamp_file="$OBS_DIR/stamps/filebeat" target="$OBS_DIR/filebeat-$FILEBEAT_VERSION/filebeat"
   local stamp
-  stamp="$(cat "$module/go.mod" "$module/go.sum" | sha256sum | cut -c1-16) $(go env GOVERSION)"
+  stamp="$(cat "$module/go.mod" "$module/go.sum" | sha256sum | cut -c1-16) $("$go" env GOVERSION)"
   if [[ -x "$target" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]]; then
     ln -sf "$target" "$OBS_BIN/filebeat"
     skipped+=(filebeat)
     return
   fi
   local t log_file="$OBS_DIR/stamps/filebeat.log"
-  t="$(now)"
-  log "building filebeat $FILEBEAT_VERSION from github.com/elastic/beats/v7 (about 3 min from a cold Go cache) ..."
+  t="$(mate_now)"
+  mate_log_to "$log_file"
+  mate_log "building filebeat $FILEBEAT_VERSION from github.com/elastic/beats/v7 (about 3 min from a cold Go cache) ..."
   mkdir -p "$(dirname "$target")"
   # -mod=readonly: go.sum is checked in, so the build uses exactly those modules.
-  if ! (cd "$module" && GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -trimpath -ldflags "-s -w" -o "$target.tmp" github.com/elastic/beats/v7/filebeat) >"$log_file" 2>&1; then
-    tail -n 30 "$log_file" >&2
-    die "FAILED to build filebeat $FILEBEAT_VERSION after $(elapsed "$t"); full log: $log_file"
+  if ! (cd "$module" && GOFLAGS="${GOFLAGS:-} -mod=readonly" "$go" build -trimpath -ldflags "-s -w" -o "$target.tmp" github.com/elastic/beats/v7/filebeat) >"$log_file" 2>&1; then
+    mate_die "FAILED to build filebeat $FILEBEAT_VERSION after $(mate_elapsed "$t"); full log: $log_file"
   fi
   mv -f "$target.tmp" "$target"
   ln -sf "$target" "$OBS_BIN/filebeat"
-  "$OBS_BIN/filebeat" version >/dev/null || die "the built filebeat does not run"
+  "$OBS_BIN/filebeat" version >/dev/null || mate_die "the built filebeat does not run"
   echo "$stamp" >"$stamp_file"
   installed+=(filebeat)
-  log "built filebeat in $(elapsed "$t")"
+  mate_log "built filebeat in $(mate_elapsed "$t")"
 }
 
 is_wanted prometheus && install_prometheus
 is_wanted filebeat && install_filebeat
 
-log "tools in $OBS_BIN (prometheus $PROMETHEUS_DEB_VERSION, filebeat $FILEBEAT_VERSION)"
-log "installed: ${installed[*]:-none}; already present: ${skipped[*]:-none}; total $(elapsed "$t_all")"
+mate_log "tools in $OBS_BIN (prometheus $PROMETHEUS_DEB_VERSION, filebeat $FILEBEAT_VERSION)"
+mate_log "installed: ${installed[*]:-none}; already present: ${skipped[*]:-none}; total $(mate_elapsed "$t_all")"

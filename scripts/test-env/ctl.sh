@@ -4,8 +4,6 @@
 #   scripts/test-env/ctl.sh start redis    # start with the same settings, wait until ready
 # Services: mariadb, redis, minio. Commands: start, stop, restart, status.
 # Works on the instances up.sh manages (same MATE_CACHE), not on external ones.
-set -euo pipefail
-
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # Stops the services up.sh started (found by their pidfiles under $MATE_CACHE/run).
 # Data directories, the MinIO binary and other caches are left in place.
-set -euo pipefail
-
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

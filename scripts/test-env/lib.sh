@@ -9,6 +9,10 @@
 #   run/minio/                    data/, pidfile, log
 #   run/test-env.sh               export lines for the tests
 
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+MATE_STEP=test-env
+
 # ---- pinned versions --------------------------------------------------------
 MINIO_MODULE="github.com/minio/minio"
 MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
@@ -17,9 +21,6 @@ MARIADB_APT_PACKAGES=(mariadb-server mariadb-client)
 REDIS_APT_PACKAGES=(redis-server redis-tools)
 
 # ---- settings (overridable from the environment) ----------------------------
-MATE_CACHE="${MATE_CACHE:-$HOME/.cache/mate}"
-MATE_RUN="$MATE_CACHE/run"
-MATE_TOOLS="$MATE_CACHE/tools"
 MATE_TEST_ENV_FILE="$MATE_RUN/test-env.sh"
 MATE_TEST_ENV_TIMEOUT="${MATE_TEST_ENV_TIMEOUT:-90}"   # seconds to wait for each service
 
@@ -67,21 +68,10 @@ S3_ENDPOINT_DEFAULT="http://$TEST_HOST:$MINIO_PORT"
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin:/sbin" ;; esac
 
 # ---- small helpers -----------------------------------------------------------
-log() { printf '[test-env] %s\n' "$*" >&2; }
-
-die() { printf '[test-env] ERROR: %s\n' "$*" >&2; exit 1; }
-
 # die_with_log SERVICE LOGFILE MESSAGE
 die_with_log() {
-  local service=$1 logfile=$2 msg=$3
-  printf '[test-env] ERROR: %s: %s\n' "$service" "$msg" >&2
-  printf '[test-env] %s log file: %s\n' "$service" "$logfile" >&2
-  if [[ -s $logfile ]]; then
-    printf '[test-env] ---- last lines of %s ----\n' "$logfile" >&2
-    tail -n 25 "$logfile" >&2 || true
-    printf '[test-env] ----\n' >&2
-  fi
-  exit 1
+  MATE_STEP_LOG=$2
+  mate_die "$1: $3"
 }
 
 # port_open HOST PORT: true when something accepts TCP connections there.
@@ -166,9 +156,9 @@ stop_by_pidfile() {
   if ! pid=$(pid_from_file "$pidfile" "$comm"); then
     rm -f "$pidfile"
     if port_open "$TEST_HOST" "$port"; then
-      die "$service: port $port is open but not by a process from $pidfile; not stopping something this script did not start"
+      mate_die "$service: port $port is open but not by a process from $pidfile; not stopping something this script did not start"
     fi
-    log "$service: not running"
+    mate_log "$service: not running"
     return 0
   fi
   kill -TERM "$pid" 2>/dev/null || true
@@ -176,7 +166,7 @@ stop_by_pidfile() {
   while proc_running "$pid" || port_open "$TEST_HOST" "$port"; do
     if ((SECONDS >= deadline)); then
       if [[ -z $killed ]] && proc_running "$pid"; then
-        log "$service: pid $pid ignored SIGTERM for 30s, sending SIGKILL"
+        mate_log "$service: pid $pid ignored SIGTERM for 30s, sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         killed=1
         deadline=$((SECONDS + 10))
@@ -187,58 +177,21 @@ stop_by_pidfile() {
     sleep 0.1
   done
   rm -f "$pidfile"
-  log "$service: stopped (pid $pid)"
+  mate_log "$service: stopped (pid $pid)"
 }
 
 # ---- installing -----------------------------------------------------------------
-# apt_install PKG...: apt-get install, with apt-get update only when needed.
-# The packages' own system services are kept from starting (we run private
-# instances) via a temporary policy-rc.d when the machine has none.
-apt_install() {
-  if [[ $(id -u) -ne 0 ]]; then
-    die "need to install $* but not root; run: sudo apt-get install -y --no-install-recommends $*"
-  fi
-  mkdir -p "$MATE_RUN"
-  local policy=/usr/sbin/policy-rc.d created_policy=
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy"
-    chmod 755 "$policy"
-    created_policy=1
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  local rc=0
-  log "apt-get install $*"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y --no-install-recommends "$@" >"$MATE_RUN/apt.log" 2>&1; then
-    log "apt-get install failed; running apt-get update and retrying"
-    apt-get update >>"$MATE_RUN/apt.log" 2>&1 &&
-      apt-get install -y --no-install-recommends "$@" >>"$MATE_RUN/apt.log" 2>&1 || rc=$?
-  fi
-  if [[ -n $created_policy ]]; then
-    rm -f "$policy"
-    trap - EXIT
-  fi
-  ((rc == 0)) || die_with_log apt "$MATE_RUN/apt.log" "could not install $*"
-}
-
 mariadb_installed() { command -v mariadbd && command -v mariadb-install-db && command -v mariadb-admin && command -v mariadb; } >/dev/null 2>&1
 redis_installed() { command -v redis-server && command -v redis-cli; } >/dev/null 2>&1
-
-find_go() {
-  if [[ -n ${GO:-} ]]; then printf '%s\n' "$GO"; return; fi
-  if command -v go >/dev/null 2>&1; then command -v go; return; fi
-  if [[ -x /usr/local/go/bin/go ]]; then printf '%s\n' /usr/local/go/bin/go; return; fi
-  return 1
-}
 
 # Builds the pinned MinIO into $MINIO_BIN_DIR once; returns 1 when it was already there.
 minio_ensure_built() {
   [[ -x $MINIO_BIN ]] && return 1
   local go tmp
-  go=$(find_go) || die "minio: $MINIO_BIN is missing and no Go toolchain was found (need a recent Go, e.g. /usr/local/go; set GO=/path/to/go)"
+  go=$(mate_find_go)
   mkdir -p "$MATE_TOOLS"
   tmp=$(mktemp -d "$MATE_TOOLS/.minio-build.XXXXXX")
-  log "minio: building $MINIO_MODULE@$MINIO_VERSION with $("$go" env GOVERSION) (several minutes on a cold Go cache; log: $MINIO_BUILD_LOG)"
+  mate_log "minio: building $MINIO_MODULE@$MINIO_VERSION with $("$go" env GOVERSION) (several minutes on a cold Go cache; log: $MINIO_BUILD_LOG)"
   if ! GOBIN="$tmp" "$go" install "$MINIO_MODULE@$MINIO_VERSION" >"$MINIO_BUILD_LOG" 2>&1 9>&-; then
     rm -rf "$tmp"
     die_with_log minio "$MINIO_BUILD_LOG" "go install $MINIO_MODULE@$MINIO_VERSION failed (check GOPROXY/Go version; build log above)"
@@ -292,7 +245,7 @@ mariadb_init_datadir() {
   local tmp="$MARIADB_DIR/data.init"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  log "mariadb: initialising $MARIADB_DATADIR"
+  mate_log "mariadb: initialising $MARIADB_DATADIR"
   if ! mariadb-install-db --defaults-file="$MARIADB_CNF" --datadir="$tmp" \
     --auth-root-authentication-method=socket --skip-test-db \
     >>"$MARIADB_LOG" 2>&1 9>&-; then
@@ -314,10 +267,10 @@ mariadb_login_ok() {
 }
 
 mariadb_start() {
-  mariadb_installed || die "mariadb: not installed; run scripts/test-env/up.sh"
+  mariadb_installed || mate_die "mariadb: not installed; run scripts/test-env/up.sh"
   if port_open "$TEST_HOST" "$MARIADB_PORT"; then
-    mariadb_login_ok && { log "mariadb: already running on $TEST_HOST:$MARIADB_PORT"; return 0; }
-    die "mariadb: port $MARIADB_PORT is in use by something where $MARIADB_TEST_USER cannot log in"
+    mariadb_login_ok && { mate_log "mariadb: already running on $TEST_HOST:$MARIADB_PORT"; return 0; }
+    mate_die "mariadb: port $MARIADB_PORT is in use by something where $MARIADB_TEST_USER cannot log in"
   fi
   mariadb_write_config
   mariadb_init_datadir
@@ -326,7 +279,7 @@ mariadb_start() {
   wait_ready mariadb "$MARIADB_LOG" mariadb_alive mariadb_ping
   # ping succeeds before init-file has run; wait for the account too.
   wait_ready mariadb "$MARIADB_LOG" mariadb_alive mariadb_login_ok 30
-  log "mariadb: started on $TEST_HOST:$MARIADB_PORT (pid $(mariadb_pid || echo ?), log $MARIADB_LOG)"
+  mate_log "mariadb: started on $TEST_HOST:$MARIADB_PORT (pid $(mariadb_pid || echo ?), log $MARIADB_LOG)"
 }
 
 mariadb_stop() { stop_by_pidfile mariadb "$MARIADB_PIDFILE" mariadbd "$MARIADB_PORT" "$MARIADB_LOG"; }
@@ -352,10 +305,10 @@ redis_alive() { [[ ! -s $REDIS_PIDFILE ]] || pid_from_file "$REDIS_PIDFILE" redi
 redis_ping() { [[ "$(timeout 3 redis-cli -h "$TEST_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
 
 redis_start() {
-  redis_installed || die "redis: not installed; run scripts/test-env/up.sh"
+  redis_installed || mate_die "redis: not installed; run scripts/test-env/up.sh"
   if port_open "$TEST_HOST" "$REDIS_PORT"; then
-    redis_ping && { log "redis: already running on $TEST_HOST:$REDIS_PORT"; return 0; }
-    die "redis: port $REDIS_PORT is in use by something that does not answer PING"
+    redis_ping && { mate_log "redis: already running on $TEST_HOST:$REDIS_PORT"; return 0; }
+    mate_die "redis: port $REDIS_PORT is in use by something that does not answer PING"
   fi
   redis_write_config
   rm -f "$REDIS_PIDFILE"
@@ -364,7 +317,7 @@ redis_start() {
     die_with_log redis "$REDIS_LOG" "redis-server failed to start"
   fi
   wait_ready redis "$REDIS_LOG" redis_alive redis_ping
-  log "redis: started on $TEST_HOST:$REDIS_PORT (pid $(pid_from_file "$REDIS_PIDFILE" redis-server || echo ?), log $REDIS_LOG)"
+  mate_log "redis: started on $TEST_HOST:$REDIS_PORT (pid $(pid_from_file "$REDIS_PIDFILE" redis-server || echo ?), log $REDIS_LOG)"
 }
 
 redis_stop() { stop_by_pidfile redis "$REDIS_PIDFILE" redis-server "$REDIS_PORT" "$REDIS_LOG"; }
@@ -374,10 +327,10 @@ minio_alive() { proc_running "$SPAWN_WATCH_PID"; }
 minio_ready() { http_ok "http://$TEST_HOST:$MINIO_PORT/minio/health/ready"; }
 
 minio_start() {
-  [[ -x $MINIO_BIN ]] || die "minio: $MINIO_BIN missing; run scripts/test-env/up.sh"
+  [[ -x $MINIO_BIN ]] || mate_die "minio: $MINIO_BIN missing; run scripts/test-env/up.sh"
   if port_open "$TEST_HOST" "$MINIO_PORT"; then
-    minio_ready && { log "minio: already running on $TEST_HOST:$MINIO_PORT"; return 0; }
-    die "minio: port $MINIO_PORT is in use by something that does not answer /minio/health/ready"
+    minio_ready && { mate_log "minio: already running on $TEST_HOST:$MINIO_PORT"; return 0; }
+    mate_die "minio: port $MINIO_PORT is in use by something that does not answer /minio/health/ready"
   fi
   mkdir -p "$MINIO_DATADIR"
   spawn_detached "$MINIO_PIDFILE" "$MINIO_LOG" env \
@@ -388,7 +341,7 @@ minio_start() {
     --address "$TEST_HOST:$MINIO_PORT" --console-address "$TEST_HOST:$MINIO_CONSOLE_PORT" \
     "$MINIO_DATADIR"
   wait_ready minio "$MINIO_LOG" minio_alive minio_ready
-  log "minio: started on $TEST_HOST:$MINIO_PORT, console $TEST_HOST:$MINIO_CONSOLE_PORT (pid $(pid_from_file "$MINIO_PIDFILE" minio || echo ?), log $MINIO_LOG)"
+  mate_log "minio: started on $TEST_HOST:$MINIO_PORT, console $TEST_HOST:$MINIO_CONSOLE_PORT (pid $(pid_from_file "$MINIO_PIDFILE" minio || echo ?), log $MINIO_LOG)"
 }
 
 minio_stop() { stop_by_pidfile minio "$MINIO_PIDFILE" minio "$MINIO_PORT" "$MINIO_LOG"; }
@@ -399,6 +352,6 @@ take_lock() {
   mkdir -p "$MATE_RUN"
   exec 9>"$MATE_RUN/.lock"
   if ! flock -w 900 9; then
-    die "another test-env script holds $MATE_RUN/.lock for more than 15 minutes"
+    mate_die "another test-env script holds $MATE_RUN/.lock for more than 15 minutes"
   fi
 }

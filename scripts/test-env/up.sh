@@ -5,8 +5,6 @@
 # A service whose address is given in MATE_TEST_MYSQL_URL / MATE_TEST_REDIS_URL /
 # MATE_TEST_S3_ENDPOINT (pointing elsewhere than the defaults) is used as is.
 # Writes $MATE_CACHE/run/test-env.sh (source it to get the MATE_TEST_* variables).
-set -euo pipefail
-
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -24,7 +22,7 @@ url_host_port() {
   elif [[ $hostport =~ ^([^:]+)(:([0-9]+))?$ ]]; then
     host=${BASH_REMATCH[1]}; port=${BASH_REMATCH[3]}
   else
-    die "cannot parse host and port from '$url'"
+    mate_die "cannot parse host and port from '$url'"
   fi
   printf '%s %s\n' "$host" "${port:-$default_port}"
 }
@@ -35,7 +33,7 @@ wait_external() {
   read -r host port < <(url_host_port "$url" "$default_port")
   local deadline=$((SECONDS + 30))
   until port_open "$host" "$port"; do
-    ((SECONDS < deadline)) || die "$service: $var=$url is set but $host:$port does not accept connections (waited 30s)"
+    ((SECONDS < deadline)) || mate_die "$service: $var=$url is set but $host:$port does not accept connections (waited 30s)"
     sleep 0.5
   done
 }
@@ -59,9 +57,9 @@ if ! is_external MATE_TEST_REDIS_URL "$REDIS_URL_DEFAULT" && ! redis_installed; 
   action[redis]="installed, "
 fi
 if ((${#packages[@]})); then
-  apt_install "${packages[@]}"
-  mariadb_installed || [[ -z ${action[mariadb]:-} ]] || die "mariadb: installed but mariadbd/mariadb-install-db/mariadb-admin/mariadb not found"
-  redis_installed || [[ -z ${action[redis]:-} ]] || die "redis: installed but redis-server/redis-cli not found"
+  mate_apt_install "${packages[@]}"
+  mariadb_installed || [[ -z ${action[mariadb]:-} ]] || mate_die "mariadb: installed but mariadbd/mariadb-install-db/mariadb-admin/mariadb not found"
+  redis_installed || [[ -z ${action[redis]:-} ]] || mate_die "redis: installed but redis-server/redis-cli not found"
 fi
 
 # ---- MariaDB ------------------------------------------------------------------------
@@ -72,7 +70,7 @@ if is_external MATE_TEST_MYSQL_URL "$MARIADB_URL_DEFAULT"; then
 else
   mysql_url=$MARIADB_URL_DEFAULT
   if port_open "$TEST_HOST" "$MARIADB_PORT"; then
-    mariadb_login_ok || die "mariadb: port $MARIADB_PORT is in use by something where $MARIADB_TEST_USER/$MARIADB_TEST_PASSWORD cannot log in (log: $MARIADB_LOG)"
+    mariadb_login_ok || mate_die "mariadb: port $MARIADB_PORT is in use by something where $MARIADB_TEST_USER/$MARIADB_TEST_PASSWORD cannot log in (log: $MARIADB_LOG)"
     action[mariadb]+="reused"
   else
     mariadb_start
@@ -88,7 +86,7 @@ if is_external MATE_TEST_REDIS_URL "$REDIS_URL_DEFAULT"; then
 else
   redis_url=$REDIS_URL_DEFAULT
   if port_open "$TEST_HOST" "$REDIS_PORT"; then
-    redis_ping || die "redis: port $REDIS_PORT is in use by something that does not answer PING (log: $REDIS_LOG)"
+    redis_ping || mate_die "redis: port $REDIS_PORT is in use by something that does not answer PING (log: $REDIS_LOG)"
     action[redis]+="reused"
   else
     redis_start
@@ -104,7 +102,7 @@ if is_external MATE_TEST_S3_ENDPOINT "$S3_ENDPOINT_DEFAULT"; then
 else
   s3_endpoint=$S3_ENDPOINT_DEFAULT
   if port_open "$TEST_HOST" "$MINIO_PORT"; then
-    minio_ready || die "minio: port $MINIO_PORT is in use by something that does not answer /minio/health/ready (log: $MINIO_LOG)"
+    minio_ready || mate_die "minio: port $MINIO_PORT is in use by something that does not answer /minio/health/ready (log: $MINIO_LOG)"
     action[minio]="reused"
   else
     action[minio]=""
