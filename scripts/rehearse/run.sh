@@ -142,6 +142,9 @@ done
 mounts=$(
   cat <<EOF
 set -e
+# The root must be a mount point of its own, as / is on a machine: tools that
+# make a mount namespace (unshare --mount) change its propagation.
+mount --bind '$root' '$root'
 mount -t proc proc '$root/proc'
 mount -t sysfs -o ro sysfs '$root/sys'
 mount --bind /dev '$root/dev'

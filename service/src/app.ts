@@ -14,7 +14,7 @@ import { accessLog, errors, requestId } from './platform/http/middleware.js';
 import { mountRoutes, type RouteSpec } from './platform/http/routes.js';
 import { ERRORS } from './platform/http/errors.js';
 import { createFeatures, type Features } from './features/index.js';
-import { LEGACY_ERRORS, legacyErrors } from './features/legacy/envelope.js';
+import { LEGACY_ERROR_CODES, LEGACY_ERRORS, legacyErrors } from './features/legacy/errors.js';
 import { operationsRouter } from './features/operations/routes.js';
 import { API_PREFIX } from './platform/http/paths.js';
 
@@ -85,6 +85,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
       'x-error-codes': Object.fromEntries(
         Object.entries(ERRORS).map(([code, e]) => [code, { status: e.status, name: e.name, title: e.title }]),
       ),
+      // The legacy paths answer with the predecessor's codes and statuses instead.
+      'x-legacy-error-codes': LEGACY_ERROR_CODES,
     });
 
   const allowed = new Set(deps.config.CORS_ORIGINS);

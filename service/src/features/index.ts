@@ -38,7 +38,11 @@ export function createFeatures(deps: AppDeps) {
     { keys: config.JWT_KEYS!, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
     deps.clock,
   );
-  const sessions = createSessions(deps.kv, config.REFRESH_TOKEN_TTL_SECONDS);
+  const sessions = createSessions(deps.kv, {
+    ttlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    rotationGraceSeconds: config.REFRESH_ROTATION_GRACE_SECONDS,
+    now: () => deps.clock(),
+  });
   const mail = createMailQueue(deps.mailer, deps.logger, { onResult: (outcome) => deps.metrics.mailSends.inc({ outcome }) });
   const auth = createAuthService(deps, { members, hasher, tokens, sessions, mail });
   const authenticate: Authenticate = createAuthenticate(tokens, sessions, members);

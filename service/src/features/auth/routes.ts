@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { route } from '../../platform/http/routes.js';
 import { emailSchema, loginIdSchema, memberView, nicknameSchema, passwordSchema } from '../members/schemas.js';
+import { forgotLoginIdSchema, forgotPasswordSchema, signinSchema, signupSchema } from './schemas.js';
 import type { MembersService } from '../members/service.js';
 import type { AuthService } from './service.js';
 import { PROVIDERS, type OAuth } from './oauth.js';
@@ -58,7 +59,7 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       summary: 'Sign up with a login id, email, nickname and password',
       access: 'public',
       status: 201,
-      body: z.object({ loginId: loginIdSchema, email: emailSchema, nickname: nicknameSchema, password: passwordSchema }),
+      body: signupSchema,
       response: memberView,
       errors: ['ACCOUNT-002', 'ACCOUNT-003', 'ACCOUNT-004'],
       handler: async ({ body }) => members.toView(await auth.signup(body)),
@@ -70,7 +71,7 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       summary: 'Sign in: an access token and a refresh token',
       description: 'Failed attempts are rate-limited per account and per client address (429 with Retry-After).',
       access: 'public',
-      body: z.object({ loginId: z.string().trim().min(1).max(64), password: z.string().min(1).max(128) }),
+      body: signinSchema,
       response: tokenPair.extend({ member: memberView }),
       errors: ['ACCOUNT-008', 'ACCOUNT-006'],
       handler: async ({ body, ctx }) => {
@@ -128,7 +129,7 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       summary: 'Mail a single-use reset link (30 minutes); same answer whether or not the account exists',
       access: 'public',
       status: 202,
-      body: z.object({ loginId: z.string().trim().min(1).max(64), email: z.string().trim().min(3).max(254) }),
+      body: forgotPasswordSchema,
       response: accepted,
       handler: async ({ body, ctx }) => {
         await auth.forgotPassword(body, clientIp(ctx));
@@ -155,7 +156,7 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       summary: 'Mail the login id to this address; same answer whether or not it is known',
       access: 'public',
       status: 202,
-      body: z.object({ email: z.string().trim().min(3).max(254) }),
+      body: forgotLoginIdSchema,
       response: accepted,
       handler: async ({ body, ctx }) => {
         await auth.forgotLoginId(body.email, clientIp(ctx));

@@ -1,14 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppDeps } from '../../app.js';
-import { AppError } from '../../platform/http/errors.js';
+import { AppError, checked } from '../../platform/http/errors.js';
 import type { MailQueue } from '../../platform/mail/index.js';
 import type { MembersService } from '../members/service.js';
 import type { Member } from '../members/models.js';
+import { passwordSchema } from '../members/schemas.js';
 import type { PasswordHasher } from './passwords.js';
 import type { Sessions } from './sessions.js';
 import type { AccessTokens } from './tokens.js';
 import { loginIdMail, passwordResetMail } from './mails.js';
+import { signupSchema } from './schemas.js';
 
 export const RESET_TOKEN_MINUTES = 30;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
@@ -91,7 +93,8 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
   return {
     issue,
 
-    async signup(input: { loginId: string; email: string; nickname: string; password: string }) {
+    async signup(given: { loginId: string; email: string; nickname: string; password: string }) {
+      const input = checked(signupSchema, given);
       const member = await members.create({ ...input, passwordHash: await hasher.hash(input.password) });
       deps.metrics.signups.inc({ provider: 'mate' });
       return member;
@@ -134,6 +137,7 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
 
     /** Needs the current password; ends every other session. */
     async changePassword(memberId: number, sid: string, current: string, next: string): Promise<void> {
+      checked(passwordSchema, next);
       const member = await members.require(memberId);
       if (!(await verifyPassword(member, current))) throw new AppError('ACCOUNT-008', 'the current password is wrong');
       await members.setPasswordHash(memberId, await hasher.hash(next));
@@ -159,6 +163,7 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
 
     /** Uses a reset link once: sets the password and ends every session. */
     async resetPassword(token: string, password: string): Promise<void> {
+      checked(passwordSchema, password);
       const memberId = Number(await kv.take(resetKey(token)));
       if (!memberId) throw new AppError('AUTH-010');
       await members.setPasswordHash(memberId, await hasher.hash(password));
@@ -186,6 +191,7 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
     },
 
     async changeConfirmedPassword(memberId: number, sid: string, next: string): Promise<void> {
+      checked(passwordSchema, next);
       if (!(await kv.take(`password-confirmed:${sid}`))) throw new AppError('ACCOUNT-008', 'confirm the current password first');
       await members.setPasswordHash(memberId, await hasher.hash(next));
       await sessions.revokeAll(memberId, sid);

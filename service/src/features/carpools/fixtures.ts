@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { TestApp } from '../../testing/harness.js';
 import { httpClient } from '../../testing/http.js';
 import type { TestMember } from '../auth/fixtures.js';
-import type { NewCarpool } from './schemas.js';
+import type { NewCarpool } from './rules.js';
 
 /** The instant tests start at: 06:00 in Seoul, so the service day is the one that began the day before at 10:00. */
 export const MORNING = '2026-03-02T06:00:00+09:00';

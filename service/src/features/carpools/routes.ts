@@ -1,15 +1,7 @@
 import { route } from '../../platform/http/routes.js';
 import { cursorPageQuery } from './pagination.js';
-import {
-  carpoolIdParams,
-  carpoolList,
-  carpoolView,
-  historyPage,
-  listQuery,
-  myCarpoolView,
-  newCarpoolSchema,
-  reservationView,
-} from './schemas.js';
+import { carpoolIdParams, carpoolList, carpoolView, historyPage, listQuery, myCarpoolView, reservationView } from './schemas.js';
+import { newCarpoolSchema } from './rules.js';
 import type { CarpoolsService } from './service.js';
 
 const TODAY =

@@ -3,40 +3,22 @@ import { addDays } from '../../platform/clock/index.js';
 import { nullableRef } from '../../platform/http/routes.js'; // also extends zod with .openapi()
 import { cursorPage, cursorPageQuery, numberedPageQuery } from './pagination.js';
 
-export const MAX_CAPACITY = 8;
-/** A seat costs at most this many KRW: a sanity bound, far above any commute. */
-export const MAX_COST_KRW = 1_000_000;
-
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
   .refine((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || addDays(d, 0) === d, 'not a calendar date');
 export const serviceDaySchema = day.openapi({ description: 'a service day, named by the date it starts on', example: '2026-03-02' });
 
-/** `{id}` path parameters: a positive integer. */
-export const idParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+/** `{id}` path parameters: a positive integer in decimal digits (not `0x4e`, ` 78 ` or `7.8e1`). */
+export const idParams = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,15}$/, 'a positive integer')
+    .transform(Number)
+    .pipe(z.number().max(Number.MAX_SAFE_INTEGER))
+    .openapi({ type: 'integer', minimum: 1 }),
+});
 export const carpoolIdParams = idParams;
-
-export const newCarpoolSchema = z
-  .object({
-    departurePlace: z.string().trim().min(1).max(100).openapi({ example: '수원시 권선구 오목천동' }),
-    latitude: z.number().min(-90).max(90).openapi({ description: 'decimal degrees, kept to 7 places', example: 37.2431 }),
-    longitude: z.number().min(-180).max(180).openapi({ description: 'decimal degrees, kept to 7 places', example: 126.9534 }),
-    departureAt: z.iso.datetime({ offset: true }).openapi({
-      description: 'an instant with its offset, within the current service day and in the future (MATE-009 otherwise)',
-      example: '2026-03-03T08:00:00+09:00',
-    }),
-    chatLink: z
-      .string()
-      .trim()
-      .max(500)
-      .pipe(z.url({ protocol: /^https$/, hostname: z.regexes.domain }))
-      .openapi({ description: 'an https URL, at most 500 characters', example: 'https://open.kakao.com/o/gMateRide' }),
-    capacity: z.number().int().min(1).max(MAX_CAPACITY).openapi({ description: 'seats offered, not counting the driver', example: 3 }),
-    cost: z.number().int().min(0).max(MAX_COST_KRW).openapi({ description: 'per seat, in KRW', example: 3000 }),
-  })
-  .openapi('NewCarpool');
-export type NewCarpool = z.infer<typeof newCarpoolSchema>;
 
 export const carpoolDriverView = z
   .object({

@@ -3,7 +3,7 @@ import type { AppDeps } from '../../app.js';
 import { asServiceDay, type ServiceCalendar, type ServiceDay } from '../../platform/clock/index.js';
 import { isUniqueViolation } from '../../platform/db/model.js';
 import { Gauge } from 'prom-client';
-import { AppError, type ErrorCode } from '../../platform/http/errors.js';
+import { AppError, checked, type ErrorCode } from '../../platform/http/errors.js';
 import type { MembersService } from '../members/service.js';
 import { createListCache } from './list-cache.js';
 import { decodeCursor, encodeCursor, offsetOf } from './pagination.js';
@@ -32,16 +32,8 @@ import {
   type ListAfter,
   type ParticipationRow,
 } from './queries.js';
-import type {
-  AdminCarpoolView,
-  CarpoolList,
-  CarpoolView,
-  HistoryPage,
-  ListQuery,
-  MyCarpoolView,
-  NewCarpool,
-  ReservationView,
-} from './schemas.js';
+import { carpoolIdSchema, newCarpoolSchema, type NewCarpool } from './rules.js';
+import type { AdminCarpoolView, CarpoolList, CarpoolView, HistoryPage, ListQuery, MyCarpoolView, ReservationView } from './schemas.js';
 
 /** Instants as the drivers return them: mysql2 a Date, SQLite epoch milliseconds. */
 export function toDate(value: unknown): Date {
@@ -162,7 +154,6 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
     return row;
   }
 
-  /** A carpool of the current service day that has not left yet (reserve, cancel, delete). */
   /** Rule 1's referee: UNIQUE(member_id, active_day) over driving and riding alike. */
   async function takePart(
     trx: Knex.Transaction,
@@ -217,6 +208,7 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
 
   /** One seat, taken only while seats remain; never one's own carpool, never two a day. */
   async function takeSeat(memberId: number, carpoolId: number): Promise<ReservationView> {
+    checked(carpoolIdSchema, carpoolId);
     const now = calendar.now();
     const day = calendar.dayOf(now);
     const row = await requireLive(carpoolId);
@@ -244,8 +236,9 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
   return {
     calendar,
 
-    /** Rule 1, 2: drivers only, one carpool a day, departing within today's service day. */
-    async post(memberId: number, input: NewCarpool): Promise<CarpoolView> {
+    /** Rule 1, 2 and the field rules: drivers only, one carpool a day, departing within today's service day. */
+    async post(memberId: number, given: NewCarpool): Promise<CarpoolView> {
+      const input = checked(newCarpoolSchema, given);
       if (!(await members.isDriver(memberId))) throw new AppError('MATE-006', 'register your car (PUT /me/driver) to post carpools');
       const now = calendar.now();
       const day = calendar.dayOf(now);
@@ -297,15 +290,16 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
       }
     },
 
-    /** Rule 5: the passenger cancels; the seat is free in the same transaction. Without an id: today's reservation. */
-    async cancelReservation(memberId: number, carpoolId?: number): Promise<void> {
+    /** Rule 5: the passenger cancels; the seat is free in the same transaction. */
+    async cancelReservation(memberId: number, carpoolId: number): Promise<void> {
+      checked(carpoolIdSchema, carpoolId);
       const now = calendar.now();
       const day = calendar.dayOf(now);
       const mine: ParticipationRow | undefined = await activeParticipationQuery(db, memberId, day);
-      if (!mine || mine.role !== 'passenger' || (carpoolId !== undefined && Number(mine.carpool_id) !== carpoolId)) {
-        if (carpoolId !== undefined) await requireLive(carpoolId);
+      if (!mine || mine.role !== 'passenger' || Number(mine.carpool_id) !== carpoolId) {
+        await requireLive(carpoolId);
         const hint = mine?.role === 'driver' ? '; you drive it: delete the carpool instead' : '';
-        throw new AppError('MATE-004', `you hold no reservation${carpoolId ? ` in carpool ${carpoolId}` : ' today'}${hint}`);
+        throw new AppError('MATE-004', `you hold no reservation in carpool ${carpoolId}${hint}`);
       }
       const row = await requireLive(Number(mine.carpool_id));
       assertOpen(row, day, now);
@@ -320,16 +314,11 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
       cancellations.inc();
     },
 
-    /** Rule 6: the driver deletes; its passengers' reservations end with it, in the same transaction. Without an id: today's. */
-    async deleteCarpool(memberId: number, carpoolId?: number): Promise<void> {
+    /** Rule 6: the driver deletes; its passengers' reservations end with it, in the same transaction. */
+    async deleteCarpool(memberId: number, id: number): Promise<void> {
+      checked(carpoolIdSchema, id);
       const now = calendar.now();
       const day = calendar.dayOf(now);
-      let id = carpoolId;
-      if (id === undefined) {
-        const mine: ParticipationRow | undefined = await activeParticipationQuery(db, memberId, day);
-        if (!mine || mine.role !== 'driver') throw new AppError('MATE-001', 'you drive no carpool today');
-        id = Number(mine.carpool_id);
-      }
       const row = await requireLive(id);
       if (Number(row.driver_id) !== memberId) throw new AppError('MATE-007');
       assertOpen(row, day, now);
@@ -415,7 +404,7 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
       };
     },
 
-    /** What today looks like for a member (the legacy `reservation` flag). */
+    /** What today looks like for a member (the legacy `reservation` flag, and the carpool its cancel and delete act on). */
     async participationToday(memberId: number): Promise<{ carpoolId: number; role: 'driver' | 'passenger' } | null> {
       const p: ParticipationRow | undefined = await activeParticipationQuery(db, memberId, calendar.today());
       return p ? { carpoolId: Number(p.carpool_id), role: p.role } : null;

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import { z } from 'zod';
 import { route } from '../../platform/http/routes.js';
+import { DEFAULT_PROFILE_SVG } from './default-profile.js';
 import type { FilesService } from './service.js';
 import { fileKeySchema } from '../members/schemas.js';
 
@@ -37,6 +38,21 @@ export function filesRoutes(files: FilesService) {
         } finally {
           await fs.rm(body.file.filepath, { force: true });
         }
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/files/defaults/profile.svg',
+      tag: 'files',
+      summary: 'The profile image of members who set none (an SVG shipped with the API)',
+      access: 'public',
+      responseDescription: 'the SVG image',
+      handler: ({ ctx }) => {
+        ctx.type = 'image/svg+xml';
+        ctx.set('Cache-Control', 'public, max-age=86400');
+        // Web clients on another site show it in <img> and CSS backgrounds.
+        ctx.set('Cross-Origin-Resource-Policy', 'cross-origin');
+        return DEFAULT_PROFILE_SVG;
       },
     }),
     route({

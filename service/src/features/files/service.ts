@@ -28,6 +28,9 @@ export function createFilesService(deps: Pick<AppDeps, 'db' | 'storage' | 'clock
   return {
     urlFor,
 
+    /** Where the default profile image is read (routes.ts serves it). */
+    defaultProfileImageUrl: `${deps.config.PUBLIC_BASE_URL}${API_PREFIX}/files/defaults/profile.svg`,
+
     async upload(ownerId: number, purpose: FilePurpose, bytes: Buffer): Promise<StoredFile> {
       if (bytes.length > MAX_IMAGE_BYTES) throw new AppError('REQUEST-003', 'images are at most 5 MiB');
       const detected = await fileTypeFromBuffer(bytes);

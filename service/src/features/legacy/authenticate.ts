@@ -8,9 +8,12 @@ const RETRYABLE = new Set(['AUTH-001', 'AUTH-002']);
 /**
  * The client's refresh dance: after a 401 it repeats the call with its old
  * access token and `Refreshtoken: Bearer <refresh>`. The refresh token is
- * rotated (reuse detection as in /api/v1), the call is answered normally and
- * the new pair goes back in the `Authorization` and `Refreshtoken` headers.
- * An expired, revoked or reused refresh token answers 418.
+ * rotated (reuse detection and its grace period as in /api/v1: the calls of
+ * a page, repeated at once with one token, all get the same new pair), the
+ * call is answered normally and the new pair goes back in the
+ * `Authorization` and `Refreshtoken` headers. A reused refresh token is
+ * AUTH-007 (400), an expired or revoked one AUTH-008 (418), as the
+ * predecessor answered: the client signs the member out on either.
  */
 export function legacyAuthenticate(authenticate: Authenticate, auth: AuthService): Authenticate {
   return async (ctx): Promise<Principal> => {

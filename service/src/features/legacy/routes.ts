@@ -6,23 +6,35 @@ import type { ServiceCalendar } from '../../platform/clock/index.js';
 import type { AuthService } from '../auth/service.js';
 import type { OAuth } from '../auth/oauth.js';
 import type { CarpoolsService } from '../carpools/service.js';
-import type { ListSort } from '../carpools/schemas.js';
+import { idParams, type ListSort } from '../carpools/schemas.js';
 import { MAX_CURSOR_PAGE_SIZE } from '../carpools/pagination.js';
 import type { FilesService } from '../files/service.js';
 import type { MembersService } from '../members/service.js';
-import { emailSchema, loginIdSchema, nicknameSchema, passwordSchema, carNumberSchema, phoneNumberSchema } from '../members/schemas.js';
+import { emailSchema, loginIdSchema, nicknameSchema } from '../members/schemas.js';
 import type { ReportsService } from '../reports/service.js';
 import { envelope } from './envelope.js';
 import {
+  carpoolBody,
   carpoolEnvelope,
   carpoolListEnvelope,
+  changePasswordBody,
+  checkPasswordBody,
+  driverBody,
   driverEnvelope,
+  findMemberIdBody,
+  findPasswordBody,
   historyEnvelope,
   memberEnvelope,
   messageEnvelope,
   myCarpoolEnvelope,
+  newCarpoolBody,
   numberEnvelope,
+  profileBody,
   profileEnvelope,
+  reportBody,
+  reservationBody,
+  signInBody,
+  signUpBody,
   stringEnvelope,
   trueEnvelope,
 } from './schemas.js';
@@ -47,10 +59,13 @@ const MAX_LEGACY_ITEMS = 500;
 /**
  * The predecessor's API for the existing web client: the same services as
  * /api/v1 (no rule is written twice), the old paths, bodies and envelopes.
+ * Every success is HTTP 200 with the `status` and `message` the predecessor's
+ * service put in the body (the client matches on some of the messages).
  */
 export function legacyRoutes(p: LegacyParts): RouteSpec[] {
-  const v = legacyViews(p.calendar);
-  const legacy = <P, Q, B>(spec: Omit<RouteSpec<P, Q, B>, 'tag' | 'deprecated'>) => route<P, Q, B>({ ...spec, tag: TAG, deprecated: true });
+  const v = legacyViews(p.calendar, p.files.defaultProfileImageUrl);
+  const legacy = <P, Q, B>(spec: Omit<RouteSpec<P, Q, B>, 'tag' | 'deprecated' | 'status'>) =>
+    route<P, Q, B>({ ...spec, tag: TAG, deprecated: true });
 
   async function memberOf(id: number) {
     const [view, today, count] = await Promise.all([
@@ -88,55 +103,45 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
     return items.map(v.history);
   }
 
+  /**
+   * The client's departure picker offers 7 or 8 o'clock and shows tomorrow's date, but sends the
+   * browser's date of today with the chosen time. Only the time of day counts: the carpool leaves
+   * at that time within the current service day (before the day's start hour, that is on the
+   * service day's second calendar date). A time already past there is still MATE-009.
+   */
+  function departureInServiceDay(localDateTime: string): string {
+    const time = localDateTime.slice(11);
+    const day = p.calendar.today();
+    const date = Number(time.slice(0, 2)) >= p.calendar.settings.startHour ? day : p.calendar.addDays(day, 1);
+    return p.calendar.fromLocalDateTime(`${date}T${time}`).toISOString();
+  }
+
   const availability =
-    (field: 'loginId' | 'email' | 'nickname', code: 'ACCOUNT-003' | 'ACCOUNT-002' | 'ACCOUNT-004') => async (value: string) => {
+    (field: 'loginId' | 'email' | 'nickname', code: 'ACCOUNT-003' | 'ACCOUNT-002' | 'ACCOUNT-004', message: string) =>
+    async (value: string) => {
       if (!(await p.members.isAvailable(field, value))) throw new AppError(code);
-      return envelope(true, '사용 가능합니다.');
+      return envelope(true, message);
     };
 
-  const lists: Array<[string, ListSort, boolean, string]> = [
-    ['/api/carpool/list', 'latest', false, "Today's carpools, newest first"],
-    ['/api/carpool/active', 'latest', true, "Today's carpools with a free seat"],
-    ['/api/carpool/fast', 'departure', false, "Today's carpools, earliest departure first"],
-    ['/api/carpool/low', 'cost', false, "Today's carpools, cheapest first"],
+  const lists: Array<[string, ListSort, boolean, string, string]> = [
+    ['/api/carpool/list', 'latest', false, "Today's carpools, newest first", '카풀 조회 성공'],
+    ['/api/carpool/active', 'latest', true, "Today's carpools with a free seat", '모집중인 카풀만 조화'],
+    ['/api/carpool/fast', 'departure', false, "Today's carpools, earliest departure first", '빠른 시간순 카풀 조회'],
+    ['/api/carpool/low', 'cost', false, "Today's carpools, cheapest first", '낮은 가격순 카풀 조회'],
   ];
-
-  const driverBody = z.object({
-    carNumber: carNumberSchema,
-    phoneNumber: phoneNumberSchema,
-    carImage: z.string().max(2000).optional().nullable(),
-  });
-  const registerDriver = legacy({
-    method: 'post',
-    path: '/api/member/driver',
-    summary: 'Register as a driver (car number, phone number, car image URL from /file/upload)',
-    access: 'member',
-    body: driverBody,
-    response: memberEnvelope,
-    errors: ['S3-001', 'ACCOUNT-011'],
-    handler: async ({ principal, body }) => {
-      await p.members.registerDriver(principal.id, {
-        carNumber: body.carNumber,
-        phoneNumber: body.phoneNumber,
-        carImageKey: fileKeyFromUrl(body.carImage),
-      });
-      return envelope(await memberOf(principal.id), '드라이버로 등록되었습니다.');
-    },
-  });
 
   return [
     legacy({
       method: 'post',
       path: '/api/member/signUp',
-      summary: 'Sign up',
+      summary: 'Sign up (HTTP 200, body status CREATED)',
       access: 'public',
-      status: 201,
-      body: z.object({ memberId: loginIdSchema, email: emailSchema, password: passwordSchema, nickname: nicknameSchema }),
+      body: signUpBody.body,
       response: trueEnvelope,
       errors: ['ACCOUNT-002', 'ACCOUNT-003', 'ACCOUNT-004'],
       handler: async ({ body }) => {
-        await p.auth.signup({ loginId: body.memberId, email: body.email, nickname: body.nickname, password: body.password });
-        return envelope(true, '회원가입이 완료되었습니다.', 201);
+        await p.auth.signup(signUpBody.toV1(body));
+        return envelope(true, '회원가입 성공', 'CREATED');
       },
     }),
     legacy({
@@ -144,13 +149,13 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/member/signIn',
       summary: 'Sign in; the tokens come back in the Authorization and Refreshtoken headers',
       access: 'public',
-      body: z.object({ memberId: z.string().trim().min(1).max(64), password: z.string().min(1).max(128) }),
+      body: signInBody.body,
       response: memberEnvelope,
       errors: ['ACCOUNT-008', 'ACCOUNT-006'],
       handler: async ({ body, ctx }) => {
-        const { member, tokens } = await p.auth.signin({ loginId: body.memberId, password: body.password }, p.clientIp(ctx));
+        const { member, tokens } = await p.auth.signin(signInBody.toV1(body), p.clientIp(ctx));
         setTokenHeaders(ctx, tokens);
-        return envelope(await memberOf(Number(member.id)), '로그인되었습니다.');
+        return envelope(await memberOf(Number(member.id)), '로그인');
       },
     }),
     legacy({
@@ -160,8 +165,9 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       access: 'member',
       response: messageEnvelope,
       handler: async ({ principal }) => {
+        const { nickname } = await p.members.require(principal.id);
         await p.auth.signout(principal.sessionId, principal.id);
-        return envelope('로그아웃되었습니다.', '로그아웃되었습니다.');
+        return envelope('', `${nickname} 회원 로그아웃 완료`);
       },
     }),
     legacy({
@@ -170,7 +176,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'My member record',
       access: 'member',
       response: memberEnvelope,
-      handler: async ({ principal }) => envelope(await memberOf(principal.id), '회원 정보입니다.'),
+      handler: async ({ principal }) => envelope(await memberOf(principal.id), '조회성공'),
     }),
     legacy({
       method: 'post',
@@ -180,7 +186,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       body: z.object({ email: emailSchema }),
       response: trueEnvelope,
       errors: ['ACCOUNT-002'],
-      handler: ({ body }) => availability('email', 'ACCOUNT-002')(body.email),
+      handler: ({ body }) => availability('email', 'ACCOUNT-002', '이메일 체크')(body.email),
     }),
     legacy({
       method: 'post',
@@ -190,7 +196,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       body: z.object({ memberId: loginIdSchema }),
       response: trueEnvelope,
       errors: ['ACCOUNT-003'],
-      handler: ({ body }) => availability('loginId', 'ACCOUNT-003')(body.memberId),
+      handler: ({ body }) => availability('loginId', 'ACCOUNT-003', '아이디 체크')(body.memberId),
     }),
     legacy({
       method: 'post',
@@ -200,19 +206,19 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       body: z.object({ nickname: nicknameSchema }),
       response: trueEnvelope,
       errors: ['ACCOUNT-004'],
-      handler: ({ body }) => availability('nickname', 'ACCOUNT-004')(body.nickname),
+      handler: ({ body }) => availability('nickname', 'ACCOUNT-004', '닉네임 체크')(body.nickname),
     }),
     legacy({
       method: 'post',
       path: '/api/member/checkPassword',
       summary: 'true when it is the current password (then changePassword is allowed for 5 minutes)',
       access: 'member',
-      body: z.object({ password: z.string().min(1).max(128) }),
+      body: checkPasswordBody,
       response: trueEnvelope,
       errors: ['ACCOUNT-008'],
       handler: async ({ principal, body }) => {
         await p.auth.confirmPassword(principal.id, principal.sessionId, body.password);
-        return envelope(true, '비밀번호가 확인되었습니다.');
+        return envelope(true, '비밀번호 확인 완료');
       },
     }),
     legacy({
@@ -222,12 +228,12 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       description:
         'The legacy client confirms the current password with checkPassword first; this call needs that confirmation (same session, within 5 minutes), so the rule "changing the password requires the current one" holds here too.',
       access: 'member',
-      body: z.object({ password: passwordSchema }),
-      response: messageEnvelope,
+      body: changePasswordBody,
+      response: trueEnvelope,
       errors: ['ACCOUNT-008'],
       handler: async ({ principal, body }) => {
         await p.auth.changeConfirmedPassword(principal.id, principal.sessionId, body.password);
-        return envelope('비밀번호가 변경되었습니다.', '비밀번호가 변경되었습니다.');
+        return envelope(true, '비밀번호가 변경되었습니다.');
       },
     }),
     legacy({
@@ -235,13 +241,14 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/member/findMemberId',
       summary: 'The login id, masked; the full id is mailed to that address',
       access: 'public',
-      body: z.object({ nickname: z.string().trim().min(1).max(20), email: z.string().trim().min(3).max(254) }),
+      body: findMemberIdBody,
       response: stringEnvelope,
       errors: ['ACCOUNT-001'],
       handler: async ({ body, ctx }) => {
+        // The predecessor showed the (masked) id when email and nickname matched; it also goes by mail.
         const member = await p.auth.forgotLoginId(body.email, p.clientIp(ctx), body.nickname);
         if (!member) throw new AppError('ACCOUNT-001');
-        return envelope(maskLoginId(member.login_id!), '아이디를 이메일로 보냈습니다.');
+        return envelope(maskLoginId(member.login_id!), '멤버아이디 조회 성공');
       },
     }),
     legacy({
@@ -249,14 +256,30 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/member/findPassword',
       summary: 'true whether or not they match; on a match a single-use reset link is mailed',
       access: 'public',
-      body: z.object({ memberId: z.string().trim().min(1).max(64), email: z.string().trim().min(3).max(254) }),
+      body: findPasswordBody.body,
       response: trueEnvelope,
       handler: async ({ body, ctx }) => {
-        await p.auth.forgotPassword({ loginId: body.memberId, email: body.email }, p.clientIp(ctx));
-        return envelope(true, '비밀번호 재설정 링크를 이메일로 보냈습니다.');
+        await p.auth.forgotPassword(findPasswordBody.toV1(body), p.clientIp(ctx));
+        return envelope(true, '이메일이 발송되었습니다.');
       },
     }),
-    registerDriver,
+    legacy({
+      method: 'post',
+      path: '/api/member/driver',
+      summary: 'Register as a driver (car number, phone number, car image URL from /file/upload)',
+      access: 'member',
+      body: driverBody,
+      response: memberEnvelope,
+      errors: ['S3-001', 'ACCOUNT-011'],
+      handler: async ({ principal, body }) => {
+        await p.members.registerDriver(principal.id, {
+          carNumber: body.carNumber,
+          phoneNumber: body.phoneNumber,
+          carImageKey: fileKeyFromUrl(body.carImage),
+        });
+        return envelope(await memberOf(principal.id), '드라이버 등록 성공');
+      },
+    }),
     legacy({
       method: 'put',
       path: '/api/member/driver',
@@ -275,7 +298,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
         const view = await p.members.toView(member);
         return envelope(
           { carNumber: view.driver!.carNumber, phoneNumber: view.driver!.phoneNumber, carImage: view.driver!.carImageUrl },
-          '차량 정보가 수정되었습니다.',
+          '드라이버 수정 성공',
         );
       },
     }),
@@ -284,56 +307,46 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/member/member',
       summary: 'Update my nickname and profile image URL',
       access: 'member',
-      body: z.object({ nickname: nicknameSchema.optional(), profileImage: z.string().max(2000).optional().nullable() }),
+      body: profileBody,
       response: profileEnvelope,
       errors: ['ACCOUNT-004', 'S3-001'],
       handler: async ({ principal, body }) => {
-        const member = await p.members.updateProfile(principal.id, {
-          nickname: body.nickname,
-          profileImageKey: fileKeyFromUrl(body.profileImage),
-        });
+        const before = await p.members.require(principal.id);
+        const profileImageKey = fileKeyFromUrl(body.profileImage);
+        const member = await p.members.updateProfile(principal.id, { nickname: body.nickname, profileImageKey });
         const view = await p.members.toView(member);
-        return envelope({ nickname: view.nickname, profileImage: view.profileImageUrl }, '회원 정보가 수정되었습니다.');
+        const newImage = profileImageKey !== undefined && profileImageKey !== before.profile_image_key;
+        return envelope(
+          { nickname: view.nickname, profileImage: v.profileImage(view.profileImageUrl) },
+          newImage ? '프로필 수정 성공' : '프로필 수정',
+        );
       },
     }),
-    ...lists.map(([path, sort, available, summary]) =>
+    ...lists.map(([path, sort, available, summary, message]) =>
       legacy({
         method: 'get',
         path,
         summary,
         access: 'member',
         response: carpoolListEnvelope,
-        handler: async () => envelope(await allToday(sort, available), '카풀 목록입니다.'),
+        handler: async () => envelope(await allToday(sort, available), message),
       }),
     ),
     legacy({
       method: 'post',
       path: '/api/carpool',
-      summary: 'Post a carpool (drivers only); departureTime is a local date-time in the service time zone',
+      summary: "Post a carpool (drivers only); it leaves at departureTime's time of day within the current service day",
       access: 'member',
-      status: 201,
-      body: z.object({
-        departureCoordinate: z.string(),
-        latitude: z.number(),
-        longitude: z.number(),
-        departureTime: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'a local date-time such as 2025-02-23T08:00:00'),
-        chatLink: z.string(),
-        capacity: z.number(),
-        cost: z.number(),
-      }),
+      body: newCarpoolBody,
       response: carpoolEnvelope,
       errors: ['MATE-006', 'MATE-003', 'MATE-009'],
       handler: async ({ principal, body }) => {
+        const { departureTime, ...rest } = body;
         const carpool = await p.carpools.post(principal.id, {
-          departurePlace: body.departureCoordinate,
-          latitude: body.latitude,
-          longitude: body.longitude,
-          departureAt: p.calendar.fromLocalDateTime(body.departureTime).toISOString(),
-          chatLink: body.chatLink,
-          capacity: body.capacity,
-          cost: body.cost,
+          ...carpoolBody.toV1(rest),
+          departureAt: departureInServiceDay(departureTime),
         });
-        return envelope(v.carpool(carpool), '카풀이 등록되었습니다.', 201);
+        return envelope(v.carpool(carpool), '카풀 생성 성공');
       },
     }),
     legacy({
@@ -341,14 +354,15 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/carpool/reservation',
       summary: 'Reserve a seat; data is the carpool id',
       access: 'member',
-      body: z.object({ carpoolId: z.coerce.number().int().positive() }),
+      body: reservationBody,
       response: numberEnvelope,
       errors: ['MATE-001', 'MATE-002', 'MATE-003', 'MATE-008', 'MATE-010'],
       handler: async ({ principal, body }) => {
         const r = await p.carpools.reserve(principal.id, body.carpoolId);
-        return envelope(r.carpoolId, '예약되었습니다.');
+        return envelope(r.carpoolId, '카풀 예약 성공');
       },
     }),
+    // The predecessor's cancel and delete name no carpool: they act on today's.
     legacy({
       method: 'post',
       path: '/api/carpool/cancelCarpool',
@@ -357,8 +371,12 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       response: messageEnvelope,
       errors: ['MATE-001', 'MATE-004', 'MATE-010'],
       handler: async ({ principal }) => {
-        await p.carpools.cancelReservation(principal.id);
-        return envelope('예약이 취소되었습니다.', '예약이 취소되었습니다.');
+        const today = await p.carpools.participationToday(principal.id);
+        // Nothing to cancel was CARPOOL_NOT_FOUND for the predecessor too.
+        if (today?.role !== 'passenger')
+          throw new AppError('MATE-001', today ? 'you drive this carpool: delete it instead' : 'you hold no reservation today');
+        await p.carpools.cancelReservation(principal.id, today.carpoolId);
+        return envelope('성공', '카풀 취소 성공');
       },
     }),
     legacy({
@@ -369,25 +387,32 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       response: messageEnvelope,
       errors: ['MATE-001', 'MATE-007', 'MATE-010'],
       handler: async ({ principal }) => {
-        await p.carpools.deleteCarpool(principal.id);
-        return envelope('카풀이 삭제되었습니다.', '카풀이 삭제되었습니다.');
+        const today = await p.carpools.participationToday(principal.id);
+        if (!today) throw new AppError('MATE-001', 'you take part in no carpool today');
+        if (today.role !== 'driver') throw new AppError('MATE-007', 'you ride this carpool: cancel your reservation instead');
+        await p.carpools.deleteCarpool(principal.id, today.carpoolId);
+        return envelope('성공', '카풀 삭제 성공');
       },
     }),
     legacy({
       method: 'get',
       path: '/api/carpool/myCarpool',
-      summary: "Today's carpool with its passengers, and whether I drive it",
+      summary: "Today's carpool with its passengers, and whether I drive it; CARPOOL_NOT_FOUND when I have none",
+      description:
+        'No carpool today (never had one, cancelled, or the driver deleted it) is 404 CARPOOL_NOT_FOUND, as the predecessor answered: the client shows its "no reservation" card on it. /api/v1/me/carpool tells the deleted case apart.',
       access: 'member',
       response: myCarpoolEnvelope,
+      errors: ['MATE-001'],
       handler: async ({ principal }) => {
         const mine = await p.carpools.myCarpool(principal.id);
+        if (mine.status !== 'active' || !mine.carpool) throw new AppError('MATE-001', mine.detail);
         return envelope(
           {
-            carpoolInfo: mine.status === 'active' && mine.carpool ? v.carpool(mine.carpool) : null,
-            passengers: mine.passengers.map((x) => ({ passengerName: x.nickname, passengerImg: x.profileImageUrl })),
+            carpoolInfo: v.carpool(mine.carpool),
+            passengers: mine.passengers.map((x) => ({ passengerName: x.nickname, passengerImg: v.profileImage(x.profileImageUrl) })),
             amIDriver: mine.amIDriver,
           },
-          mine.status === 'cancelled' ? '운전자가 카풀을 삭제했습니다. 다른 카풀을 예약할 수 있습니다.' : '오늘의 카풀입니다.',
+          '내 카풀 조회',
         );
       },
     }),
@@ -397,7 +422,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'My rides of earlier days, newest first',
       access: 'member',
       response: historyEnvelope,
-      handler: async ({ principal }) => envelope(await allHistory(principal.id, 'rides'), '탑승 기록입니다.'),
+      handler: async ({ principal }) => envelope(await allHistory(principal.id, 'rides'), '탑승 목록 조회 성공'),
     }),
     legacy({
       method: 'get',
@@ -405,20 +430,20 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'My drives of earlier days, newest first',
       access: 'member',
       response: historyEnvelope,
-      handler: async ({ principal }) => envelope(await allHistory(principal.id, 'drives'), '운행 기록입니다.'),
+      handler: async ({ principal }) => envelope(await allHistory(principal.id, 'drives'), '운행 목록 조회 성공'),
     }),
     legacy({
       method: 'post',
       path: '/api/report/{carpoolId}',
       summary: 'Report a carpool I rode',
       access: 'member',
-      params: z.object({ carpoolId: z.coerce.number().int().positive() }),
-      body: z.object({ reportTitle: z.string(), reportContent: z.string() }),
+      params: z.object({ carpoolId: idParams.shape.id }),
+      body: reportBody.body,
       response: messageEnvelope,
       errors: ['MATE-001', 'REPORT-002', 'REPORT-003', 'REPORT-004', 'REPORT-005'],
       handler: async ({ principal, params, body }) => {
-        await p.reports.report(principal.id, params.carpoolId, { title: body.reportTitle, content: body.reportContent });
-        return envelope('신고가 접수되었습니다.', '신고가 접수되었습니다.');
+        await p.reports.report(principal.id, params.carpoolId, reportBody.toV1(body));
+        return envelope('신고 접수가 완료되었습니다.', '신고 접수가 완료되었습니다.');
       },
     }),
     legacy({
@@ -437,7 +462,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       handler: async ({ principal, body }) => {
         try {
           const stored = await p.files.upload(principal.id, 'image', await fs.readFile(body.file.filepath));
-          return envelope(stored.url, '업로드되었습니다.');
+          return envelope(stored.url, '이미지 업로드 성공');
         } finally {
           await fs.rm(body.file.filepath, { force: true });
         }
@@ -457,7 +482,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
         handler: async ({ query, ctx }) => {
           const member = await p.oauth.signInWithCode(provider, query.code, { legacy: true });
           setTokenHeaders(ctx, await p.auth.issue(member));
-          return envelope(await memberOf(Number(member.id)), '로그인되었습니다.');
+          return envelope(await memberOf(Number(member.id)), '소셜 회원가입 성공');
         },
       }),
     ),

@@ -2,17 +2,23 @@ import type { ServiceCalendar } from '../../platform/clock/index.js';
 import type { CarpoolView } from '../carpools/schemas.js';
 import type { MemberView } from '../members/schemas.js';
 
-/** The predecessor's shapes, built from the /api/v1 views: one source of truth, two wire formats. */
-export function legacyViews(calendar: ServiceCalendar) {
+/**
+ * The predecessor's shapes, built from the /api/v1 views: one source of truth, two wire formats.
+ * The predecessor sent a default image URL for members without a photo; the client puts the value
+ * into CSS `url(...)` and `next/image` as it is (null would load `/null`), so they get one too.
+ */
+export function legacyViews(calendar: ServiceCalendar, defaultProfileImage: string) {
   const local = (iso: string) => calendar.localDateTime(new Date(iso));
+  const profileImage = (url: string | null) => url ?? defaultProfileImage;
   return {
     local,
+    profileImage,
     member(m: MemberView, extra: { reservation: boolean; carpoolCount: number }) {
       return {
         memberId: m.loginId,
         nickname: m.nickname,
         email: m.email,
-        profileImage: m.profileImageUrl,
+        profileImage: profileImage(m.profileImageUrl),
         memberType: m.role === 'admin' ? 'ADMIN' : 'STANDARD',
         providerType: m.provider.toUpperCase(),
         createDate: local(m.createdAt),
@@ -33,7 +39,7 @@ export function legacyViews(calendar: ServiceCalendar) {
       return {
         carpoolId: c.id,
         driverName: c.driver.nickname,
-        driverImg: c.driver.profileImageUrl,
+        driverImg: profileImage(c.driver.profileImageUrl),
         carImg: c.driver.carImageUrl,
         carNumber: c.driver.carNumber,
         departureCoordinate: c.departurePlace,
@@ -50,7 +56,7 @@ export function legacyViews(calendar: ServiceCalendar) {
     history(c: CarpoolView) {
       return {
         carpoolId: c.id,
-        driverImg: c.driver.profileImageUrl,
+        driverImg: profileImage(c.driver.profileImageUrl),
         departureCoordinate: c.departurePlace,
         departureTime: local(c.departureAt),
         capacity: c.capacity,

@@ -30,11 +30,11 @@ describe('driver registration', () => {
     assert.equal(rows.length, 1);
   });
 
-  it('legacy POST /api/member/driver: simultaneous registrations register once, the others are ACCOUNT-011', async () => {
+  it('legacy POST /api/member/driver: simultaneous registrations register once, the others are ACCOUNT-011 (400, as the predecessor answered)', async () => {
     const m = await newMember(t);
     const answers = await Promise.all([1, 2, 3, 4, 5].map((n) => m.call('POST', '/api/member/driver', { body: car(n) })));
     const outcomes = answers.map((a) => `${a.status} ${a.status === 200 ? '' : a.body.code}`.trim());
-    assert.deepEqual(tally(outcomes), { 200: 1, '409 ACCOUNT-011': 4 }, JSON.stringify(answers.map((a) => a.body)));
+    assert.deepEqual(tally(outcomes), { 200: 1, '400 ACCOUNT-011': 4 }, JSON.stringify(answers.map((a) => a.body)));
     assert.equal((await t.deps.db('drivers').where('member_id', m.id)).length, 1);
   });
 });

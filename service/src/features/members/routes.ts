@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { route } from '../../platform/http/routes.js';
 import type { AuthService } from '../auth/service.js';
-import { carNumberSchema, fileKeySchema, memberView, nicknameSchema, passwordSchema, phoneNumberSchema } from './schemas.js';
+import { driverCarSchema, memberView, passwordSchema, profileChangeSchema } from './schemas.js';
 import type { MembersService } from './service.js';
 
 export function meRoutes(members: MembersService, auth: AuthService) {
@@ -21,9 +21,10 @@ export function meRoutes(members: MembersService, auth: AuthService) {
       tag: 'me',
       summary: 'Change my nickname or profile image (an uploaded `profile` file); the replaced image is deleted',
       access: 'member',
-      body: z
-        .object({ nickname: nicknameSchema.optional(), profileImageKey: fileKeySchema.optional() })
-        .refine((b) => b.nickname !== undefined || b.profileImageKey !== undefined, 'give a nickname or a profileImageKey'),
+      body: profileChangeSchema.refine(
+        (b) => b.nickname !== undefined || b.profileImageKey !== undefined,
+        'give a nickname or a profileImageKey',
+      ),
       response: memberView,
       errors: ['ACCOUNT-004', 'S3-001'],
       handler: async ({ principal, body }) => members.toView(await members.updateProfile(principal.id, body)),
@@ -47,7 +48,7 @@ export function meRoutes(members: MembersService, auth: AuthService) {
       tag: 'me',
       summary: 'Register my car (become a driver) or update it',
       access: 'member',
-      body: z.object({ carNumber: carNumberSchema, phoneNumber: phoneNumberSchema, carImageKey: fileKeySchema.optional() }),
+      body: driverCarSchema,
       response: memberView,
       responseDescription: 'an existing registration is updated',
       alsoResponds: { 201: { description: 'the car is registered: I am a driver now', response: memberView } },

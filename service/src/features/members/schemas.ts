@@ -27,6 +27,16 @@ export const fileKeySchema = z
   .regex(/^(profile|car|image)-[0-9a-f-]{36}\.(jpg|png|webp)$/, 'a key returned by POST /files')
   .openapi({ example: 'profile-8d7e3c1a-2b4f-4c6d-9e8f-0a1b2c3d4e5f.png' });
 
+/** A change of nickname or profile image (an uploaded `profile` file). */
+export const profileChangeSchema = z.object({ nickname: nicknameSchema.optional(), profileImageKey: fileKeySchema.optional() });
+
+/** A member's car, as it registers or updates it. */
+export const driverCarSchema = z.object({
+  carNumber: carNumberSchema,
+  phoneNumber: phoneNumberSchema,
+  carImageKey: fileKeySchema.optional(),
+});
+
 export const driverView = z
   .object({
     carNumber: z.string(),

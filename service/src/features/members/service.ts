@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
+import type { z } from 'zod';
 import type { AppDeps } from '../../app.js';
-import { AppError, type ErrorCode } from '../../platform/http/errors.js';
+import { AppError, checked, type ErrorCode } from '../../platform/http/errors.js';
 import { isUniqueViolation } from '../../platform/db/model.js';
 import type { FilesService } from '../files/service.js';
 import { Member } from './models.js';
-import type { MemberView } from './schemas.js';
+import { driverCarSchema, profileChangeSchema, type MemberView } from './schemas.js';
 
 export interface NewMember {
   loginId?: string | null;
@@ -30,11 +31,7 @@ function duplicateCode(err: unknown): ErrorCode | undefined {
 export type AvailabilityField = 'loginId' | 'email' | 'nickname';
 const COLUMN: Record<AvailabilityField, string> = { loginId: 'login_id', email: 'email', nickname: 'nickname' };
 
-export interface DriverCar {
-  carNumber: string;
-  phoneNumber: string;
-  carImageKey?: string;
-}
+export type DriverCar = z.input<typeof driverCarSchema>;
 
 /** The members feature owns the members and drivers tables; others go through this. */
 export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files: FilesService) {
@@ -46,7 +43,12 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
    * was a driver already: a read before the write would let two simultaneous
    * registrations both insert, and the second fail on the key.
    */
-  async function saveDriver(id: number, car: DriverCar, ifRegistered: 'update' | 'refuse'): Promise<{ created: boolean; member: Member }> {
+  async function saveDriver(
+    id: number,
+    given: DriverCar,
+    ifRegistered: 'update' | 'refuse',
+  ): Promise<{ created: boolean; member: Member }> {
+    const car = checked(driverCarSchema, given);
     const before = await service.require(id);
     if (car.carImageKey) await files.assertOwned(id, car.carImageKey, 'car');
     const now = deps.clock();
@@ -146,7 +148,8 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
     },
 
     /** Nickname and profile image; the replaced image is removed after the change is saved. */
-    async updateProfile(id: number, change: { nickname?: string; profileImageKey?: string }): Promise<Member> {
+    async updateProfile(id: number, given: { nickname?: string; profileImageKey?: string }): Promise<Member> {
+      const change = checked(profileChangeSchema, given);
       const before = await this.require(id);
       if (change.profileImageKey) await files.assertOwned(id, change.profileImageKey, 'profile');
       try {

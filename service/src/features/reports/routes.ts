@@ -1,6 +1,7 @@
 import { route } from '../../platform/http/routes.js';
 import { carpoolIdParams } from '../carpools/schemas.js';
-import { newReportSchema, reportView } from './schemas.js';
+import { newReportSchema } from './rules.js';
+import { reportView } from './schemas.js';
 import type { ReportsService } from './service.js';
 
 export function reportRoutes(reports: ReportsService) {

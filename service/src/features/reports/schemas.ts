@@ -3,16 +3,6 @@ import { nullableRef } from '../../platform/http/routes.js'; // also extends zod
 import { booleanQuery, carpoolView, idParams } from '../carpools/schemas.js';
 import { numberedPageQuery } from '../carpools/pagination.js';
 
-export const REPORT_WINDOW_DAYS = 7;
-
-export const newReportSchema = z
-  .object({
-    title: z.string().trim().min(1).max(250).openapi({ example: '출발 시간을 지키지 않았어요' }),
-    content: z.string().trim().min(1).max(2000).openapi({ example: '약속한 시간보다 30분 늦게 출발했습니다.' }),
-  })
-  .openapi('NewReport');
-export type NewReport = z.infer<typeof newReportSchema>;
-
 export const reportView = z
   .object({
     id: z.number().int(),

@@ -1,12 +1,14 @@
 import type { AppDeps } from '../../app.js';
 import type { ServiceCalendar } from '../../platform/clock/index.js';
 import { isUniqueViolation } from '../../platform/db/model.js';
-import { AppError } from '../../platform/http/errors.js';
+import { AppError, checked } from '../../platform/http/errors.js';
 import { offsetOf } from '../carpools/pagination.js';
+import { carpoolIdSchema } from '../carpools/rules.js';
 import { toDate, type CarpoolsService } from '../carpools/service.js';
 import type { MembersService } from '../members/service.js';
 import { reportByIdQuery, reportsCountQuery, reportsPageQuery, type ReportFilter, type ReportRow } from './queries.js';
-import { REPORT_WINDOW_DAYS, type NewReport, type ReportDetailView, type ReportView } from './schemas.js';
+import { REPORT_WINDOW_DAYS, newReportSchema, type NewReport } from './rules.js';
+import type { ReportDetailView, ReportView } from './schemas.js';
 
 export interface ReportsParts {
   carpools: CarpoolsService;
@@ -53,7 +55,9 @@ export function createReportsService(deps: Pick<AppDeps, 'db' | 'metrics'>, part
 
   return {
     /** Rule 10: a passenger whose reservation stood, not the driver, once, within 7 days of departure. */
-    async report(memberId: number, carpoolId: number, input: NewReport): Promise<ReportView> {
+    async report(memberId: number, carpoolId: number, given: NewReport): Promise<ReportView> {
+      checked(carpoolIdSchema, carpoolId);
+      const input = checked(newReportSchema, given);
       const involvement = await carpools.involvement(carpoolId, memberId);
       if (!involvement || involvement.deleted) throw new AppError('MATE-001');
       if (involvement.isDriver) throw new AppError('REPORT-003');

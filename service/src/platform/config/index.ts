@@ -69,6 +69,8 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().default('mate-api'),
   ACCESS_TOKEN_TTL_SECONDS: int(30, 24 * 3600).default(900),
   REFRESH_TOKEN_TTL_SECONDS: int(300, 90 * 24 * 3600).default(14 * 24 * 3600),
+  /** A client retrying several calls at once with one refresh token: within this, the just-replaced token yields the same successor. */
+  REFRESH_ROTATION_GRACE_SECONDS: int(0, 60).default(10),
   SIGNIN_MAX_FAILURES_PER_ACCOUNT: int(1, 1000).default(5),
   SIGNIN_MAX_FAILURES_PER_CLIENT: int(1, 10000).default(20),
   SIGNIN_FAILURE_WINDOW_SECONDS: int(10, 24 * 3600).default(900),

@@ -1,7 +1,10 @@
+import type { ZodError, ZodType } from 'zod';
+
 /**
  * The error catalogue: every code the API can answer with, its HTTP status,
- * its legacy name (for the predecessor's web client) and its Korean message.
- * Codes are stable: clients switch on them.
+ * its name and its Korean message. Codes are stable: clients switch on them.
+ * (The legacy paths answer the predecessor's status, name and message where
+ * it had the code: features/legacy/errors.ts.)
  */
 export const ERRORS = {
   'ACCOUNT-001': { status: 404, name: 'USER_NOT_FOUND', title: 'Member not found', ko: '회원을 찾을 수 없습니다.' },
@@ -112,6 +115,25 @@ export class AppError extends Error {
     super(detail ?? ERRORS[code].title);
     this.status = ERRORS[code].status;
   }
+}
+
+/** REQUEST-001 for a schema's verdict: the first issue in the detail, all of them in `errors`. */
+export function invalidInput(err: ZodError): AppError {
+  const issue = err.issues[0];
+  const where = issue?.path.join('.') || 'request';
+  return new AppError(
+    'REQUEST-001',
+    `${where}: ${issue?.message ?? 'invalid'}`,
+    {},
+    { errors: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+  );
+}
+
+/** A value that must satisfy a schema (a domain rule): the parsed value, or REQUEST-001. */
+export function checked<T>(schema: ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw invalidInput(result.error);
+  return result.data;
 }
 
 /** RFC 9457 problem details, with the stable code and the request id. */

@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import { ZodError } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { AppError, type ErrorCode, toProblem } from './errors.js';
+import { AppError, type ErrorCode, invalidInput, toProblem } from './errors.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -54,18 +54,7 @@ export function asAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (isDependencyOutage(err))
     return new AppError('SERVER-002', 'a dependency of this call is unavailable; try again shortly', { 'Retry-After': '5' });
-  if (err instanceof ZodError) {
-    const issue = err.issues[0];
-    const where = issue?.path.join('.') || 'request';
-    return new AppError(
-      'REQUEST-001',
-      `${where}: ${issue?.message ?? 'invalid'}`,
-      {},
-      {
-        errors: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-      },
-    );
-  }
+  if (err instanceof ZodError) return invalidInput(err);
   const e = err as { status?: number; httpCode?: number; expose?: boolean; message?: string; type?: string };
   if (e.type === 'entity.too.large') return new AppError('REQUEST-003');
   if (e.type === 'entity.parse.failed') return new AppError('REQUEST-002', 'the JSON body could not be parsed');

@@ -97,9 +97,16 @@ export interface ErrorFormat {
   media: string;
   schema: ZodType;
   statusOf: (code: ErrorCode) => number;
+  /** How the document names what a client receives for a code (its code on the wire first). */
+  describe: (code: ErrorCode) => string;
 }
 
-const PROBLEM_FORMAT: ErrorFormat = { media: 'application/problem+json', schema: problemSchema, statusOf: (code) => ERRORS[code].status };
+const PROBLEM_FORMAT: ErrorFormat = {
+  media: 'application/problem+json',
+  schema: problemSchema,
+  statusOf: (code) => ERRORS[code].status,
+  describe: (code) => `${code} ${ERRORS[code].title}`,
+};
 
 function errorResponses(codes: ErrorCode[], format: ErrorFormat) {
   const byStatus = new Map<number, ErrorCode[]>();
@@ -111,7 +118,7 @@ function errorResponses(codes: ErrorCode[], format: ErrorFormat) {
     [...byStatus].map(([status, list]) => [
       status,
       {
-        description: list.map((c) => `${c} ${ERRORS[c].title}`).join('; '),
+        description: [...new Set(list.map(format.describe))].join('; '),
         content: { [format.media]: { schema: format.schema } },
       },
     ]),
