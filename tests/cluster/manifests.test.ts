@@ -4,13 +4,14 @@
 // kube-score finds nothing to fix (exceptions are `kube-score/ignore`
 // annotations with a reason beside them in the manifest).
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
-import { apiMessage, apiStatus, deleteNamespace, kubeConfig, kubectl, kubectlOk, repoRoot, run, tool, waitFor } from './support.js';
+import { apiMessage, deleteNamespace, kubeConfig, kubectl, kubectlOk, repoRoot, run, tool, waitFor } from './support.js';
 
 type Obj = Record<string, unknown> & {
   apiVersion?: string;
@@ -89,44 +90,69 @@ function podFor(o: Obj): k8s.V1Pod | undefined {
   };
 }
 
+/**
+ * What the dry run needs for real gets per-run names, so that it neither collides with another run nor
+ * removes what another test uses (the operator tests share the MateApp CRD): each CRD is installed
+ * under its group prefixed with the run id, each namespace with the run id appended; objects in those
+ * namespaces or of those groups are dry-run there.
+ */
+function perRun(objects: Doc[]) {
+  const id = randomBytes(3).toString('hex');
+  const crds = objects
+    .filter((d) => d.obj.kind === 'CustomResourceDefinition')
+    .map(({ obj }) => {
+      const spec = obj.spec as { group: string; names: { plural: string } };
+      const group = `${id}.${spec.group}`;
+      return {
+        from: spec.group,
+        crd: { ...obj, metadata: { ...obj.metadata, name: `${spec.names.plural}.${group}` }, spec: { ...spec, group } },
+      };
+    });
+  const namespaces = objects
+    .filter((d) => d.obj.kind === 'Namespace')
+    .map(({ obj }) => ({
+      from: obj.metadata?.name ?? '',
+      ns: { ...obj, metadata: { ...obj.metadata, name: `${obj.metadata?.name}-${id}` } },
+    }));
+  const groups = new Map(crds.map((c) => [c.from, c.crd.spec.group]));
+  const names = new Map(namespaces.map((n) => [n.from, n.ns.metadata.name]));
+  const place = (o: Obj): Obj => {
+    const [group, version] = o.apiVersion?.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
+    const ns = o.metadata?.namespace;
+    return {
+      ...o,
+      apiVersion: groups.has(group!) ? `${groups.get(group!)}/${version}` : o.apiVersion,
+      metadata: { ...o.metadata, ...(ns && names.has(ns) ? { namespace: names.get(ns) } : {}) },
+    };
+  };
+  return { crds: crds.map((c) => c.crd), namespaces: namespaces.map((n) => n.ns), place };
+}
+
 test('every manifest in k8s/ is accepted by a server-side dry-run apply', async (t) => {
   const { objects } = load();
   assert.ok(objects.length > 0, 'k8s/ holds no Kubernetes manifests');
   const kc = kubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
+  const { crds, namespaces, place } = perRun(objects);
 
-  // CRDs defined in k8s/ are installed for real (custom resources there need
-  // them), and removed afterwards if this test added them.
-  const crds = objects.filter((d) => d.obj.kind === 'CustomResourceDefinition');
-  const addedCrds: string[] = [];
+  // CRDs defined in k8s/ are installed for real (custom resources there need them, and only a real
+  // install shows that the API server establishes them), under this run's group.
   t.after(async () => {
-    for (const name of addedCrds) await kubectl(['delete', 'crd', name, '--wait=true']);
+    for (const crd of crds) await kubectl(['delete', 'crd', crd.metadata?.name ?? '', '--ignore-not-found', '--wait=true']);
   });
-  for (const { obj } of crds) {
-    const name = obj.metadata?.name ?? '';
-    if ((await kubectl(['get', 'crd', name])).code !== 0) addedCrds.push(name);
-  }
   if (crds.length > 0) {
-    await kubectlOk(['apply', '--server-side', '--field-manager=mate-manifest-test', '-f', '-'], toYaml(crds.map((d) => d.obj)));
-    await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((d) => `crd/${d.obj.metadata?.name}`)]);
+    await kubectlOk(['apply', '--server-side', '--field-manager=mate-manifest-test', '-f', '-'], toYaml(crds));
+    await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((c) => `crd/${c.metadata?.name}`)]);
   }
 
   // Namespaces are created for real (with their Pod Security labels): a
   // dry-run cannot put objects into a namespace that does not exist.
-  const namespaces = objects.filter((d) => d.obj.kind === 'Namespace');
-  const addedNamespaces: string[] = [];
   t.after(async () => {
-    for (const name of addedNamespaces) await deleteNamespace(name);
+    for (const ns of namespaces) await deleteNamespace(ns.metadata?.name ?? '');
   });
-  for (const { obj } of namespaces) {
-    const name = obj.metadata?.name ?? '';
-    try {
-      await core.readNamespace({ name });
-    } catch (err) {
-      if (apiStatus(err) !== 404) throw err;
-      addedNamespaces.push(name);
-    }
-    await kubectlOk(['apply', '--server-side', '--field-manager=mate-manifest-test', '-f', '-'], toYaml([obj]));
+  for (const ns of namespaces) {
+    const name = ns.metadata?.name ?? '';
+    await kubectlOk(['apply', '--server-side', '--field-manager=mate-manifest-test', '-f', '-'], toYaml([ns]));
     await waitFor(`default ServiceAccount in ${name}`, () => core.readNamespacedServiceAccount({ name: 'default', namespace: name }));
   }
 
@@ -134,7 +160,7 @@ test('every manifest in k8s/ is accepted by a server-side dry-run apply', async 
     await t.test(file, async () => {
       const r = await kubectl(
         ['apply', '--server-side', '--dry-run=server', '--field-manager=mate-manifest-test', '-f', '-'],
-        toYaml(objs),
+        toYaml(objs.map(place)),
       );
       assert.equal(r.code, 0, `${file} was refused:\n${r.stderr}`);
       // Warnings include "would violate PodSecurity" for workloads.
@@ -149,7 +175,7 @@ test('every manifest in k8s/ is accepted by a server-side dry-run apply', async 
     await t.test(`${file}: ${describe(obj)}'s pods pass Pod Security admission`, async () => {
       const pod = podFor(obj);
       assert.ok(pod, `${describe(obj)} has no pod template`);
-      const namespace = obj.metadata?.namespace ?? 'default';
+      const namespace = place(obj).metadata?.namespace ?? 'default';
       try {
         await core.createNamespacedPod({ namespace, body: pod, dryRun: 'All' });
       } catch (err) {

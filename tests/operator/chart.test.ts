@@ -225,8 +225,8 @@ test('helm install in a restricted namespace: the operator (with the chart RBAC)
 
   // The operator's own metrics, and no RBAC refusal in its log.
   assert.equal(await op.metric('mate_operator_leader'), 1);
-  assert.ok((await op.metric('mate_operator_reconcile_total', { result: 'success' })) ?? 0 > 0);
-  assert.ok((await op.metric('mate_operator_reconcile_duration_seconds_count')) ?? 0 > 0);
+  assert.ok(((await op.metric('mate_operator_reconcile_total', { result: 'success' })) ?? 0) > 0);
+  assert.ok(((await op.metric('mate_operator_reconcile_duration_seconds_count')) ?? 0) > 0);
   const forbidden = op.lines.filter((l) => /forbidden/i.test(l));
   assert.deepEqual(forbidden, [], 'the operator hit RBAC refusals');
   const lease = JSON.parse(await kubectlOk(['-n', ns, 'get', 'lease', 'mate-operator', '-o', 'json'])) as {

@@ -22,6 +22,7 @@ import {
   operatorInProcess,
   readDeployment,
   stopwatch,
+  waitFor,
   waitForCondition,
 } from './support.js';
 
@@ -63,9 +64,12 @@ test('invalid MateApps are reported in status, the operator carries on with the 
 
   await waitForCondition(ns, 'good', 'Ready', 'True', 'Available');
   mark('all four reported');
+  // A failed reconcile is counted after it has written its status, so the count may trail it.
   const errors = op.metrics.registry.getSingleMetric('mate_operator_reconcile_total');
-  const values = (await errors?.get())?.values ?? [];
-  assert.ok((values.find((v) => v.labels.result === 'error')?.value ?? 0) >= 1, 'the refused apply was not counted as an error');
+  await waitFor('the refused apply to be counted as an error', async () => {
+    const values = (await errors?.get())?.values ?? [];
+    return (values.find((v) => v.labels.result === 'error')?.value ?? 0) >= 1 ? true : undefined;
+  });
 
   // The missing Secret appears: the MateApp recovers on the operator's retry.
   await kubeConfig()

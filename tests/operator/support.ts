@@ -275,8 +275,9 @@ export async function kwokPool(scope: Scope, opts: { nodes?: number; jobDelayMs?
     metadata: {
       name,
       annotations: { 'kwok.x-k8s.io/node': id, 'node.alpha.kubernetes.io/ttl': '0' },
+      // Only labels of this pool's own: not the shared nodes' type=kwok, which control-plane.test.ts
+      // and anyone else listing "the kwok nodes" would count.
       labels: {
-        type: 'kwok',
         'mate.test/pool': id,
         'kubernetes.io/hostname': name,
         'kubernetes.io/os': 'linux',
