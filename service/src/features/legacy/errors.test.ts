@@ -6,7 +6,7 @@ import type { Reply } from '../../testing/http.js';
 import { newMember, type TestMember } from '../auth/fixtures.js';
 import { MORNING, postCarpool, quickMembers } from '../carpools/fixtures.js';
 import { LEGACY_ERROR_CODES, PREDECESSOR_ERRORS } from './errors.js';
-import { legacyClient, legacyError, predecessorError, type LegacyClient } from './fixtures.js';
+import { legacyClient, legacyError, predecessorError, type LegacyClient, LEGACY_CARPOOL } from './fixtures.js';
 
 /**
  * The predecessor's HTTP status for each of its codes, as its `ErrorCode` enum
@@ -84,16 +84,7 @@ describe("the predecessor's error table, every entry provoked through the legacy
       const second = await postCarpool(t, other!);
       return as(rider).send('POST', '/api/carpool/reservation', { carpoolId: second.id });
     },
-    'MATE-006': () =>
-      as(member).send('POST', '/api/carpool', {
-        departureCoordinate: '수원역',
-        latitude: 37.266,
-        longitude: 127.0,
-        departureTime: '2026-03-02T08:00:00',
-        chatLink: 'https://open.kakao.com/o/mate',
-        capacity: 2,
-        cost: 0,
-      }),
+    'MATE-006': () => as(member).send('POST', '/api/carpool', LEGACY_CARPOOL),
     'MATE-007': () => as(rider).send('DELETE', '/api/carpool/deleteCarpool'),
     'MATE-008': () => as(driver).send('POST', '/api/carpool/reservation', { carpoolId }),
     'REPORT-002': async () => {

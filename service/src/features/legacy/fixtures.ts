@@ -5,6 +5,17 @@ import { PREDECESSOR_ERRORS } from './errors.js';
 
 export const ORIGIN = 'https://web.mate.example';
 
+/** A valid legacy carpool post for 2026-03-02 (the tests' service day). */
+export const LEGACY_CARPOOL = {
+  departureCoordinate: '수원역',
+  latitude: 37.266,
+  longitude: 127.0,
+  departureTime: '2026-03-02T08:00:00',
+  chatLink: 'https://open.kakao.com/o/mate',
+  capacity: 2,
+  cost: 0,
+};
+
 /** The web client: its paths, its headers, its refresh dance. */
 export function legacyClient(t: TestApp, tokens: { access?: string; refresh?: string } = {}) {
   const call = httpClient(t.url);

@@ -62,6 +62,13 @@ const MAX_LEGACY_ITEMS = 500;
  * Every success is HTTP 200 with the `status` and `message` the predecessor's
  * service put in the body (the client matches on some of the messages).
  */
+/** The driver fields of a legacy body, with the car image URL turned back into its file key. */
+const driverInput = (body: { carNumber: string; phoneNumber: string; carImage?: string | null }) => ({
+  carNumber: body.carNumber,
+  phoneNumber: body.phoneNumber,
+  carImageKey: fileKeyFromUrl(body.carImage),
+});
+
 export function legacyRoutes(p: LegacyParts): RouteSpec[] {
   const v = legacyViews(p.calendar, p.files.defaultProfileImageUrl);
   const legacy = <P, Q, B>(spec: Omit<RouteSpec<P, Q, B>, 'tag' | 'deprecated' | 'status'>) =>
@@ -272,11 +279,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       response: memberEnvelope,
       errors: ['S3-001', 'ACCOUNT-011'],
       handler: async ({ principal, body }) => {
-        await p.members.registerDriver(principal.id, {
-          carNumber: body.carNumber,
-          phoneNumber: body.phoneNumber,
-          carImageKey: fileKeyFromUrl(body.carImage),
-        });
+        await p.members.registerDriver(principal.id, driverInput(body));
         return envelope(await memberOf(principal.id), '드라이버 등록 성공');
       },
     }),
@@ -290,11 +293,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       errors: ['S3-001', 'ACCOUNT-007'],
       handler: async ({ principal, body }) => {
         if (!(await p.members.isDriver(principal.id))) throw new AppError('ACCOUNT-007');
-        const { member } = await p.members.upsertDriver(principal.id, {
-          carNumber: body.carNumber,
-          phoneNumber: body.phoneNumber,
-          carImageKey: fileKeyFromUrl(body.carImage),
-        });
+        const { member } = await p.members.upsertDriver(principal.id, driverInput(body));
         const view = await p.members.toView(member);
         return envelope(
           { carNumber: view.driver!.carNumber, phoneNumber: view.driver!.phoneNumber, carImage: view.driver!.carImageUrl },

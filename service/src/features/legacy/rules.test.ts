@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from '../../testing/harness.js';
 import type { TestMember } from '../auth/fixtures.js';
 import { carpoolBody, MORNING, postCarpool, quickMembers, seatState } from '../carpools/fixtures.js';
 import type { NewCarpool } from '../carpools/rules.js';
-import { legacyClient, ok, predecessorError } from './fixtures.js';
+import { legacyClient, ok, predecessorError, LEGACY_CARPOOL } from './fixtures.js';
 
 /** The legacy body for a /api/v1 carpool body: the predecessor's names, departure as a local date-time. */
 function legacyCarpool(t: TestApp, b: NewCarpool) {
@@ -90,18 +90,7 @@ describe('one rule set behind both APIs: out-of-range input is refused by /api/v
     const { id } = await postCarpool(t, a!);
     assert.equal((await b!.call('POST', `/carpools/${id}/reservations`)).status, 201);
     const legacy = legacyClient(t, { access: b!.accessToken });
-    predecessorError(
-      await legacy.send('POST', '/api/carpool', {
-        departureCoordinate: '수원역',
-        latitude: 37.266,
-        longitude: 127.0,
-        departureTime: '2026-03-02T08:00:00',
-        chatLink: 'https://open.kakao.com/o/mate',
-        capacity: 2,
-        cost: 0,
-      }),
-      'MATE-003',
-    );
+    predecessorError(await legacy.send('POST', '/api/carpool', LEGACY_CARPOOL), 'MATE-003');
     assert.equal((await a!.call('POST', '/carpools', { body: carpoolBody(t) })).body.code, 'MATE-003');
   });
 });
