@@ -7,6 +7,8 @@
 #   prometheus   prometheus and promtool (scripts/observability/tools.sh)
 #   filebeat     Filebeat (scripts/observability/tools.sh)
 #   nginx        nginx, for the rolling restart (scripts/load/tools.sh)
+#   browser      Chromium, for the journey with the existing web client
+#                (scripts/legacy-client/tools.sh; only when LEGACY_CLIENT_DIR is set)
 # A file that needs none is a unit test. A file no pattern names needs the test
 # services: a new test that forgets to say gets more, never less.
 #
@@ -30,6 +32,7 @@ test_needs() {
     tests/observability/prometheus.test.ts) echo services prometheus ;;
     tests/observability/logs.test.ts) echo services filebeat k8s ;;
     tests/load/*.test.ts) echo services nginx ;;
+    tests/browser/*.test.ts) echo browser ;;
     *) echo services ;;
   esac
 }

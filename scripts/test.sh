@@ -66,6 +66,7 @@ fi
 [[ -z ${needed[prometheus]:-} ]] || timed "Prometheus and promtool" bash scripts/observability/tools.sh prometheus
 [[ -z ${needed[filebeat]:-} ]] || timed "Filebeat" bash scripts/observability/tools.sh filebeat
 [[ -z ${needed[nginx]:-} ]] || timed "nginx" bash scripts/load/tools.sh
+[[ -z ${needed[browser]:-} ]] || timed "Chromium" bash scripts/legacy-client/tools.sh
 needs="${!needed[*]}"
 printf '==> set-up took %d s; %d test files (needs: %s)\n' $((SECONDS - total)) ${#files[@]} "${needs:-none}"
 
