@@ -47,6 +47,7 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       }),
       response: tokenPair.extend({ member: memberView }),
       errors: ['AUTH-009', 'AUTH-011', 'AUTH-012', 'ACCOUNT-006'],
+      issuesTokens: true,
       handler: async ({ params, query }) => {
         const member = await oauth.callback(params.provider, query);
         return { ...(await auth.issue(member)), member: await members.toView(member) };
@@ -74,6 +75,7 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       body: signinSchema,
       response: tokenPair.extend({ member: memberView }),
       errors: ['ACCOUNT-008', 'ACCOUNT-006'],
+      issuesTokens: true,
       handler: async ({ body, ctx }) => {
         const { member, tokens } = await auth.signin(body, clientIp(ctx));
         return { ...tokens, member: await members.toView(member) };
@@ -88,6 +90,7 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       body: z.object({ refreshToken: z.string().min(10).max(200) }),
       response: tokenPair,
       errors: ['AUTH-007', 'AUTH-008', 'ACCOUNT-006'],
+      issuesTokens: true,
       handler: async ({ body }) => (await auth.refresh(body.refreshToken)).tokens,
     }),
     route({

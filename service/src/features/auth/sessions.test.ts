@@ -91,6 +91,18 @@ describe('sessions and tokens', () => {
     for (const r of results) t.secrets.add(r.body.refreshToken).add(r.body.accessToken);
   });
 
+  it('token answers (sign-in, refresh) are never cached: Cache-Control no-store; other answers are not marked', async () => {
+    const m = await newMember(t);
+    const signin = await call('POST', '/auth/signin', { body: { loginId: m.loginId, password: m.password } });
+    const refresh = await call('POST', '/auth/refresh', { body: { refreshToken: signin.body.refreshToken } });
+    for (const res of [signin, refresh]) {
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
+      assert.equal(res.headers.get('pragma'), 'no-cache');
+    }
+    assert.notEqual((await me(refresh.body.accessToken)).headers.get('cache-control'), 'no-store');
+  });
+
   it('a forged refresh token is AUTH-008', async () => {
     const m = await newMember(t);
     const [sid] = m.refreshToken.split('.');

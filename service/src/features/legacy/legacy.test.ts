@@ -267,7 +267,9 @@ describe('the existing web client, end to end through the legacy API', () => {
   it('the refresh dance: every call of a page repeated at once with one refresh token succeeds with the same new pair', async () => {
     const m = await newMember(t);
     const c = legacyClient(t);
-    ok(await c.send('POST', '/api/member/signIn', { memberId: m.loginId, password: m.password }), '로그인');
+    const signIn = await c.send('POST', '/api/member/signIn', { memberId: m.loginId, password: m.password });
+    ok(signIn, '로그인');
+    assert.equal(signIn.headers.get('cache-control'), 'no-store');
     const old = { ...c.session };
     t.clock.advance(11 * 60_000);
     predecessorError(await c.send('GET', '/api/member'), 'AUTH-002');
@@ -275,7 +277,10 @@ describe('the existing web client, end to end through the legacy API', () => {
     // The home page's calls, each 401'd, each repeated with the same (old) pair, in parallel.
     const page = ['/api/member', '/api/carpool/list', '/api/carpool/active', '/api/carpool/history'];
     const retried = await Promise.all(page.map((path) => legacyClient(t, old).send('GET', path, undefined, { withRefresh: true })));
-    for (const res of retried) assert.equal(res.status, 200, JSON.stringify(res.body));
+    for (const res of retried) {
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.headers.get('cache-control'), 'no-store', 'new tokens in the headers must not be cached');
+    }
     const pairs = retried.map((res) => [res.headers.get('authorization'), res.headers.get('refreshtoken')]);
     const refreshTokens = new Set(pairs.map(([, refresh]) => refresh));
     assert.equal(refreshTokens.size, 1, 'one new refresh token for all');

@@ -13,6 +13,7 @@ import type { MembersService } from '../members/service.js';
 import { emailSchema, loginIdSchema, nicknameSchema } from '../members/schemas.js';
 import type { ReportsService } from '../reports/service.js';
 import { envelope } from './envelope.js';
+import { sendTokens } from './authenticate.js';
 import {
   carpoolBody,
   carpoolEnvelope,
@@ -81,11 +82,6 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       p.carpools.participationCount(id),
     ]);
     return v.member(view, { reservation: !!today, carpoolCount: count });
-  }
-
-  function setTokenHeaders(ctx: Context, tokens: { accessToken: string; refreshToken: string }) {
-    ctx.set('Authorization', `Bearer ${tokens.accessToken}`);
-    ctx.set('Refreshtoken', `Bearer ${tokens.refreshToken}`);
   }
 
   async function allToday(sort: ListSort, available: boolean) {
@@ -161,7 +157,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       errors: ['ACCOUNT-008', 'ACCOUNT-006'],
       handler: async ({ body, ctx }) => {
         const { member, tokens } = await p.auth.signin(signInBody.toV1(body), p.clientIp(ctx));
-        setTokenHeaders(ctx, tokens);
+        sendTokens(ctx, tokens);
         return envelope(await memberOf(Number(member.id)), '로그인');
       },
     }),
@@ -480,7 +476,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
         errors: ['AUTH-009', 'AUTH-011', 'AUTH-012', 'ACCOUNT-006'],
         handler: async ({ query, ctx }) => {
           const member = await p.oauth.signInWithCode(provider, query.code, { legacy: true });
-          setTokenHeaders(ctx, await p.auth.issue(member));
+          sendTokens(ctx, await p.auth.issue(member));
           return envelope(await memberOf(Number(member.id)), '소셜 회원가입 성공');
         },
       }),

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { z } from 'zod';
 import { route } from './routes.js';
 import { startTestApp, type TestApp } from '../../testing/harness.js';
@@ -23,6 +24,20 @@ const boom = route({
     throw new Error('connection to db-internal.example:3306 refused (password=hunter2)');
   },
 });
+
+/** fetch refuses TRACE (a forbidden method): node:http sends it as any client may. */
+function request(base: string, method: string, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(new URL(path, base), { method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 async function expectProblem(res: Response, status: number, code: string) {
   assert.equal(res.status, status);
@@ -88,6 +103,17 @@ describe('HTTP basics', () => {
     const res = await fetch(`${t.url}/api/v1/test/echo`);
     await expectProblem(res, 405, 'REQUEST-006');
     assert.match(res.headers.get('allow') ?? '', /POST/);
+  });
+
+  it('a method the router does not know (TRACE) → 405 REQUEST-006 with Allow on a known route, 404 elsewhere', async () => {
+    const known = await request(t.url, 'TRACE', '/api/v1/test/echo');
+    assert.equal(known.status, 405);
+    assert.match(known.headers['content-type'] ?? '', /^application\/problem\+json/);
+    assert.equal(JSON.parse(known.body).code, 'REQUEST-006');
+    assert.match(String(known.headers.allow), /POST/);
+    const unknown = await request(t.url, 'TRACE', '/api/v1/nowhere');
+    assert.equal(unknown.status, 404);
+    assert.equal(JSON.parse(unknown.body).code, 'REQUEST-005');
   });
 
   it('an unexpected error → 500 SERVER-001 without internals, which go to the log only', async () => {

@@ -29,7 +29,6 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   413: 'REQUEST-003',
   415: 'REQUEST-004',
   429: 'RATE-001',
-  501: 'REQUEST-006',
   503: 'SERVER-002',
 };
 
@@ -47,6 +46,12 @@ export function isDependencyOutage(err: unknown): boolean {
     e.name === 'MaxRetriesPerRequestError' ||
     OUTAGE_MESSAGES.test(e.message ?? '')
   );
+}
+
+/** An answer that carries credentials (tokens): no cache may keep it (RFC 6749 §5.1, RFC 9111). */
+export function noStore(ctx: Koa.Context): void {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Pragma', 'no-cache');
 }
 
 /** Turns anything thrown into an AppError; unknown errors become a bare 500. */
@@ -85,8 +90,12 @@ export function errors(): Koa.Middleware {
       // A status set without a body (no route, a method the route lacks) still gets a problem body.
       if (ctx.body === undefined || ctx.body === null) {
         if (ctx.status === 404) throw new AppError('REQUEST-005', `no route for ${ctx.method} ${ctx.path}`);
-        if (ctx.status === 405)
-          throw new AppError('REQUEST-006', `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}`);
+        // @koa/router answers 501 for a method it does not know at all (TRACE, …): a client error here too.
+        if (ctx.status === 405 || ctx.status === 501) {
+          const allowed = ctx.response.get('Allow');
+          if (!allowed) throw new AppError('REQUEST-005', `no route for ${ctx.method} ${ctx.path}`);
+          throw new AppError('REQUEST-006', `${ctx.method} is not allowed here; allowed: ${allowed}`);
+        }
       }
     } catch (err) {
       const appErr = asAppError(err);

@@ -5,6 +5,7 @@ import { koaBody } from 'koa-body';
 import { OpenAPIRegistry, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z, type ZodType } from 'zod';
 import { AppError, ERRORS, type ErrorCode } from './errors.js';
+import { noStore } from './middleware.js';
 
 extendZodWithOpenApi(z);
 
@@ -57,6 +58,8 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   alsoResponds?: Record<number, SuccessAnswer>;
   errors?: ErrorCode[];
   deprecated?: boolean;
+  /** The answer carries tokens: sent with `Cache-Control: no-store`. */
+  issuesTokens?: boolean;
   handler: (input: RouteInput<P, Q, B>) => Promise<unknown> | unknown;
 }
 
@@ -202,6 +205,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], opts: RouteTable
           : undefined,
       } as RouteInput<unknown, unknown, unknown>;
       const result = await spec.handler(input);
+      if (spec.issuesTokens) noStore(ctx);
       if (result !== undefined) {
         ctx.status = status;
         ctx.body = result;
