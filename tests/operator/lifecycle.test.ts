@@ -178,9 +178,13 @@ test('an operator killed mid-release is replaced and resumes it without a second
 
   const v2 = `${IMAGE_REPO}:2.0.0`;
   await apply(mateApp(ns, 'api', { ...spec, image: v2 }));
-  const job = await waitFor('the 2.0.0 migration Job', async () =>
-    (await migrationJobs(ns, 'api')).find((j) => j.metadata?.labels?.['app.kubernetes.io/version'] === '2.0.0'),
-  );
+  const migrationStarted = async () =>
+    (await mateAppEvents(ns, 'api')).filter((e) => e.reason === 'MigrationStarted' && /2\.0\.0/.test(e.message));
+  // The operator records MigrationStarted just after it creates the Job: kill it only once both exist.
+  const job = await waitFor('the 2.0.0 migration Job and its MigrationStarted event', async () => {
+    const found = (await migrationJobs(ns, 'api')).find((j) => j.metadata?.labels?.['app.kubernetes.io/version'] === '2.0.0');
+    return found && (await migrationStarted()).length > 0 ? found : undefined;
+  });
   assert.equal(jobComplete(job), false, 'the Job finished before the operator could be killed');
   assert.equal(await first.stop('SIGKILL'), 128);
   mark('operator killed while the migration runs');
@@ -200,8 +204,7 @@ test('an operator killed mid-release is replaced and resumes it without a second
   const jobs = (await migrationJobs(ns, 'api')).filter((j) => j.metadata?.labels?.['app.kubernetes.io/version'] === '2.0.0');
   assert.equal(jobs.length, 1, 'a second migration Job was made');
   assert.equal(jobs[0]?.metadata?.uid, job.metadata?.uid, 'the migration Job was replaced');
-  const started = (await mateAppEvents(ns, 'api')).filter((e) => e.reason === 'MigrationStarted' && /2\.0\.0/.test(e.message));
-  assert.equal(started.length, 1);
+  assert.equal((await migrationStarted()).length, 1, 'the second operator started the migration again');
   // The Lease changed hands: the second operator leads now.
   const lease = await kubeConfig()
     .makeApiClient(k8s.CoordinationV1Api)
