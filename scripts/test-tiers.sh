@@ -17,6 +17,7 @@
 
 test_needs() {
   case $1 in
+    service/src/features/files/metadata.test.ts) ;;
     service/src/operator/*.test.ts) ;;
     service/src/platform/cache/recently-used.test.ts) ;;
     service/src/platform/clock/*.test.ts) ;;

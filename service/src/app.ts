@@ -10,11 +10,13 @@ import type { ObjectStorage } from './platform/storage/index.js';
 import type { Mailer } from './platform/mail/index.js';
 import type { Logger } from './platform/observability/logger.js';
 import type { Metrics } from './platform/observability/metrics.js';
-import { accessLog, errors, requestId } from './platform/http/middleware.js';
+import { accessLog, allowedMethods, errors, requestId } from './platform/http/middleware.js';
 import { mountRoutes, type RouteSpec } from './platform/http/routes.js';
 import { ERRORS } from './platform/http/errors.js';
 import { createFeatures, type Features } from './features/index.js';
+import { MAX_IMAGE_BYTES } from './features/files/service.js';
 import { LEGACY_ERROR_CODES, LEGACY_ERRORS, legacyErrors } from './features/legacy/errors.js';
+import { LEGACY_AUTHENTICATION_ERRORS } from './features/legacy/authenticate.js';
 import { operationsRouter } from './features/operations/routes.js';
 import { API_PREFIX } from './platform/http/paths.js';
 
@@ -50,13 +52,17 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
+  const bodies = {
+    jsonLimitBytes: deps.config.BODY_LIMIT_BYTES,
+    multipartLimitBytes: MAX_IMAGE_BYTES,
+    uploadDir: deps.config.UPLOAD_TEMP_DIR,
+  };
   const api = new Router({ prefix: API_PREFIX });
   mountRoutes(api, [...features.routes, ...(options.extraRoutes ?? [])], {
     prefix: API_PREFIX,
     registry,
     authenticate: features.authenticate,
-    jsonLimitBytes: deps.config.BODY_LIMIT_BYTES,
-    multipartLimitBytes: 5 * 1024 * 1024,
+    ...bodies,
   });
   // The predecessor's API for the existing web client: its paths, envelopes and refresh dance.
   const legacy = new Router();
@@ -64,8 +70,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
     prefix: '',
     registry,
     authenticate: features.legacy.authenticate,
-    jsonLimitBytes: deps.config.BODY_LIMIT_BYTES,
-    multipartLimitBytes: 5 * 1024 * 1024,
+    authenticationErrors: LEGACY_AUTHENTICATION_ERRORS,
+    ...bodies,
     errorFormat: LEGACY_ERRORS,
   });
 
@@ -119,8 +125,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}) {
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     }),
   );
-  const routers = [ops, api, legacy, ...features.pages];
-  for (const r of routers) app.use(r.routes());
-  for (const r of routers) app.use(r.allowedMethods());
+  app.use(allowedMethods());
+  for (const r of [ops, api, legacy, ...features.pages]) app.use(r.routes());
   return app;
 }

@@ -4,7 +4,9 @@
  * just past its bounds, and values of the wrong kind altogether. Covers what
  * the document uses: $ref, allOf/anyOf/oneOf, enum/const, type (or a list of
  * types), object properties/required, arrays, string lengths, patterns and
- * formats, integer and number ranges (exclusive ones too), booleans.
+ * formats, integer and number ranges (exclusive ones too), booleans. A
+ * string may carry several patterns (`pattern` and `allOf: [{pattern}]`): a
+ * valid one satisfies them all.
  */
 import fc from 'fast-check';
 
@@ -24,6 +26,8 @@ export type Schema = {
   minLength?: number;
   maxLength?: number;
   pattern?: string;
+  /** Every pattern of a resolved schema (its own and its allOf parts'). */
+  patterns?: string[];
   format?: string;
   minimum?: number;
   maximum?: number;
@@ -90,12 +94,16 @@ export function resolve(schema: Schema, doc: Doc): Schema {
         ...p,
         properties: { ...acc.properties, ...p.properties },
         required: [...(acc.required ?? []), ...(p.required ?? [])],
+        patterns: [...(acc.patterns ?? []), ...(p.patterns ?? [])],
       }),
-      rest,
+      { ...rest, patterns: patternsOf(rest) },
     );
+    if (!s.properties) delete s.properties;
   }
-  return s;
+  return s.patterns ? s : { ...s, patterns: patternsOf(s) };
 }
+
+const patternsOf = (s: Schema): string[] => [...(s.patterns ?? []), ...(s.pattern ? [s.pattern] : [])];
 
 const types = (s: Schema): string[] => (Array.isArray(s.type) ? s.type : s.type ? [s.type] : []);
 
@@ -108,24 +116,55 @@ function upper(s: Schema): number {
   return s.maximum ?? 1_000_000;
 }
 
-function validString(s: Schema): fc.Arbitrary<string> {
+/** How many sampled values of `from` satisfy `fits`: to choose the generator that rarely needs filtering. */
+function yieldOf(from: fc.Arbitrary<string>, fits: (v: string) => boolean): number {
+  return fc.sample(from, { numRuns: 30, seed: 1 }).filter(fits).length;
+}
+
+/** By the document's schema object (resolving makes a new one each time). */
+const generators = new WeakMap<Schema, fc.Arbitrary<string>>();
+
+/**
+ * Strings that satisfy the lengths, the format and every pattern. They are drawn from the
+ * format's generator (date-time, URI), or from the pattern whose values most often satisfy the
+ * rest, and filtered by all of it. Unanchored patterns (a "contains" rule, e.g. [A-Za-z]) are
+ * satisfied by any string that matches somewhere.
+ */
+function validString(s: Schema, key: Schema): fc.Arbitrary<string> {
+  const known = generators.get(key);
+  if (known) return known;
   const min = s.minLength ?? 0;
   const max = Math.min(s.maxLength ?? 40, min + 60);
-  const fit = (a: fc.Arbitrary<string>) => a.filter((v) => v.length >= min && v.length <= (s.maxLength ?? Infinity));
-  if (s.format === 'date-time')
-    return fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
-  if (s.format === 'email') return fit(fc.emailAddress());
-  if (s.format === 'uri' || s.format === 'url') return fit(fc.webUrl({ validSchemes: ['https'] }));
-  if (s.pattern) {
+  const regexes = (s.patterns ?? []).flatMap((p) => {
     try {
-      const re = new RegExp(s.pattern);
-      // Unanchored patterns (a "contains" rule, e.g. [A-Za-z]) are satisfied by any string that matches somewhere.
-      return fit(fc.stringMatching(re)).filter((v) => re.test(v));
+      return [new RegExp(p, 'u')];
     } catch {
-      /* a pattern fast-check cannot generate from: plain strings below */
+      return []; // a pattern JavaScript cannot read: not checked here
     }
+  });
+  // UTF-16 lengths, as zod counts (JSON Schema counts code points, never more): valid for both.
+  const fits = (v: string) => v.length >= min && v.length <= (s.maxLength ?? Infinity) && regexes.every((re) => re.test(v));
+  const candidates: fc.Arbitrary<string>[] = [];
+  if (s.format === 'date-time')
+    candidates.push(fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()));
+  else if (s.format === 'uri' || s.format === 'url') candidates.push(fc.webUrl({ validSchemes: ['https'] }));
+  else {
+    for (const re of regexes) {
+      try {
+        candidates.push(fc.stringMatching(re));
+      } catch {
+        /* a pattern fast-check cannot generate from */
+      }
+    }
+    if (s.format === 'email') candidates.push(fc.emailAddress());
+    candidates.push(fc.string({ minLength: min, maxLength: max }), fc.string({ minLength: min, maxLength: max, unit: 'grapheme' }));
   }
-  return fc.oneof(fc.string({ minLength: min, maxLength: max }), fc.string({ minLength: min, maxLength: max, unit: 'grapheme' }));
+  const scored = candidates.map((c) => ({ c, hits: yieldOf(c, fits) })).sort((a, b) => b.hits - a.hits);
+  const best = scored[0]!;
+  if (best.hits === 0) throw new Error(`no generator yields values valid for ${JSON.stringify(s)}`);
+  const arb = best.c.filter(fits);
+  generators.set(key, arb);
+  return arb;
 }
 
 /** Values that satisfy the schema (as far as generation can tell; the server may still say no). */
@@ -147,7 +186,7 @@ export function valid(schema: Schema, doc: Doc, depth = 0): fc.Arbitrary<unknown
     case 'number':
       return fc.double({ min: lower(s), max: upper(s), noNaN: true, noDefaultInfinity: true });
     case 'string':
-      return validString(s);
+      return validString(s, schema);
     case 'array':
       return depth > 4
         ? fc.constant([])
@@ -202,10 +241,17 @@ export function boundary(schema: Schema, doc: Doc): fc.Arbitrary<unknown> {
 /** Anything: odd values and arbitrary JSON. */
 export const invalid = (): fc.Arbitrary<unknown> => fc.oneof(fc.constantFrom(...ODD_VALUES), fc.jsonValue({ maxDepth: 2 }));
 
-/** A mix for one input: mostly valid, then bounds, then anything. */
-export const mixed = (schema: Schema, doc: Doc): fc.Arbitrary<unknown> =>
+/** A generated input, and whether it came from the schema's valid values. */
+export interface Tagged {
+  value: unknown;
+  valid: boolean;
+}
+export const tagged = (arb: fc.Arbitrary<unknown>, isValid: boolean) => arb.map((value): Tagged => ({ value, valid: isValid }));
+
+/** A mix for one input: mostly valid, then bounds, then anything (only the first counts as valid). */
+export const mixed = (schema: Schema, doc: Doc): fc.Arbitrary<Tagged> =>
   fc.oneof(
-    { weight: 5, arbitrary: valid(schema, doc) },
-    { weight: 3, arbitrary: boundary(schema, doc) },
-    { weight: 2, arbitrary: invalid() },
+    { weight: 5, arbitrary: tagged(valid(schema, doc), true) },
+    { weight: 3, arbitrary: tagged(boundary(schema, doc), false) },
+    { weight: 2, arbitrary: tagged(invalid(), false) },
   );

@@ -57,7 +57,7 @@ export function createFeatures(deps: AppDeps) {
 
   const routes: RouteSpec[] = [
     ...authRoutes(auth, members, oauth, clientIp),
-    ...meRoutes(members, auth),
+    ...meRoutes(members, auth, clientIp),
     ...filesRoutes(files),
     ...carpoolRoutes(carpools),
     ...reportRoutes(reports),

@@ -3,6 +3,7 @@ import * as m001 from './001_members.js';
 import * as m002 from './002_files.js';
 import * as m003 from './003_carpools.js';
 import * as m004 from './004_reports.js';
+import * as m005 from './005_member_keys.js';
 
 /**
  * Migrations are imported, not discovered on disk, so they run the same from
@@ -13,6 +14,7 @@ const migrations: Record<string, Knex.Migration> = {
   '002_files': m002,
   '003_carpools': m003,
   '004_reports': m004,
+  '005_member_keys': m005,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

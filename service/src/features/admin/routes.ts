@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import { route } from '../../platform/http/routes.js';
 import { numberedPage, numberedPageQuery } from '../carpools/pagination.js';
 import { adminCarpoolView, adminCarpoolsQuery, carpoolIdParams, idParams as memberIdParams } from '../carpools/schemas.js';

@@ -4,6 +4,7 @@ import { AppError } from '../../platform/http/errors.js';
 import { isUniqueViolation } from '../../platform/db/model.js';
 import type { Member } from '../members/models.js';
 import type { MembersService } from '../members/service.js';
+import { nicknameFromSuggestion } from '../members/rules.js';
 
 export type Provider = 'kakao' | 'line';
 export const PROVIDERS: Provider[] = ['kakao', 'line'];
@@ -83,7 +84,7 @@ export function createOAuth(deps: AppDeps, members: MembersService) {
 
   /** A nickname nobody has: the provider's suggestion, then with a number after it. */
   async function freeNickname(suggested: string | undefined, provider: Provider): Promise<string> {
-    const base = (suggested?.trim() || `${provider}회원`).slice(0, 14);
+    const base = nicknameFromSuggestion(suggested, 14) || `${provider}회원`;
     if (await members.isAvailable('nickname', base)) return base;
     for (;;) {
       const candidate = `${base}${randomBytes(3).readUIntBE(0, 3) % 1_000_000}`;

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../../testing/harness.js';
 import { httpClient, type Call } from '../../testing/http.js';
+import { legacyClient } from '../legacy/fixtures.js';
 import { newMember } from './fixtures.js';
 import type { RedisStore } from '../../platform/cache/index.js';
 
@@ -83,12 +84,40 @@ describe('password and login-id recovery by mail', () => {
     assert.match(mail.text ?? '', new RegExp(m.loginId));
   });
 
+  it('an older reset link is dead once a newer one was used', async () => {
+    const m = await newMember(t);
+    await call('POST', '/auth/password/forgot', { body: { loginId: m.loginId, email: m.email } });
+    await call('POST', '/auth/password/forgot', { body: { loginId: m.loginId, email: m.email } });
+    const [older, newer] = await linksFor(m.email);
+    assert.ok(older && newer && older !== newer);
+    assert.equal((await reset(newer, 'newer2pass')).status, 204);
+    const stale = await reset(older, 'older2pass');
+    assert.equal(stale.status, 400);
+    assert.equal(stale.body.code, 'AUTH-010');
+    assert.equal((await call('POST', '/auth/signin', { body: { loginId: m.loginId, password: 'newer2pass' } })).status, 200);
+  });
+
+  it('an unused reset link is dead once the password was changed another way', async () => {
+    const m = await newMember(t);
+    await call('POST', '/auth/password/forgot', { body: { loginId: m.loginId, email: m.email } });
+    const [link] = await linksFor(m.email);
+    const changed = await m.call('PUT', '/me/password', { body: { currentPassword: m.password, newPassword: 'changed2pass' } });
+    assert.equal(changed.status, 204);
+    assert.equal((await reset(link!, 'hijack2pass')).body.code, 'AUTH-010');
+    assert.equal((await call('POST', '/auth/signin', { body: { loginId: m.loginId, password: 'changed2pass' } })).status, 200);
+  });
+
   it('no log line carries a password, a token or a reset link', async () => {
     const all = t.logs.join('\n');
     assert.doesNotMatch(all, /reset-password\?token=/);
     assert.doesNotMatch(all, /secret1/, 'no fixture password');
     assert.doesNotMatch(all, /eyJ[\w-]+\.[\w-]+\.[\w-]+/, 'no JWT');
   });
+  const linksFor = async (email: string) => {
+    await t.services.mail.idle();
+    return t.smtp.messages.filter((x) => JSON.stringify(x.to).includes(email)).map((x) => resetTokenFrom(x.text ?? ''));
+  };
+  const reset = (token: string, password: string) => call('POST', '/auth/password/reset', { body: { token, password } });
 });
 
 describe('rate limits', () => {
@@ -100,6 +129,7 @@ describe('rate limits', () => {
         SIGNIN_MAX_FAILURES_PER_ACCOUNT: '3',
         SIGNIN_MAX_FAILURES_PER_CLIENT: '6',
         MAIL_MAX_PER_HOUR: '2',
+        AVAILABILITY_CHECKS_PER_MINUTE: '5',
         TRUSTED_PROXIES: '127.0.0.1',
       },
     });
@@ -107,8 +137,9 @@ describe('rate limits', () => {
   });
   after(() => t.close());
 
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
   const signin = (loginId: string, password: string, ip = '203.0.113.1') =>
-    call('POST', '/auth/signin', { body: { loginId, password }, headers: { 'x-forwarded-for': ip } });
+    call('POST', '/auth/signin', { body: { loginId, password }, headers: from(ip) });
 
   it('the N+1-th failed sign-in of an account gets 429 with Retry-After, and the right password does not bypass it', async () => {
     const m = await newMember(t);
@@ -153,5 +184,61 @@ describe('rate limits', () => {
     for (let i = 0; i < 3; i++)
       statuses.push((await call('POST', '/auth/login-id/forgot', { body: { email: 'flood@example.com' } })).status);
     assert.deepEqual(statuses, [202, 202, 429]);
+  });
+  it('wrong current passwords on PUT /me/password count with the sign-in failures of the account', async () => {
+    const m = await newMember(t);
+    const change = (currentPassword: string, ip: string) =>
+      m.call('PUT', '/me/password', { body: { currentPassword, newPassword: 'brandnew2pass' }, headers: from(ip) });
+    for (let i = 0; i < 2; i++) assert.equal((await change('not-it-123', `198.51.100.${i}`)).body.code, 'ACCOUNT-008');
+    assert.equal((await signin(m.loginId, 'not-it-123', '198.51.100.2')).body.code, 'ACCOUNT-008');
+    const limited = await change(m.password, '198.51.100.3');
+    assert.equal(limited.status, 429, 'the right password, once the account is limited');
+    assert.equal(limited.body.code, 'RATE-001');
+    assert.ok(Number(limited.headers.get('retry-after')) > 0);
+    assert.equal((await signin(m.loginId, m.password, '198.51.100.4')).status, 429, 'sign-in is limited too');
+  });
+
+  it('the legacy checkPassword shares those limits', async () => {
+    const m = await newMember(t);
+    const web = legacyClient(t, { access: m.accessToken, refresh: m.refreshToken });
+    for (let i = 0; i < 3; i++) {
+      const wrong = await web.send('POST', '/api/member/checkPassword', { password: 'not-it-123' });
+      assert.equal(wrong.status, 400);
+      assert.equal(wrong.body.code, 'ACCOUNT-008');
+    }
+    const limited = await web.send('POST', '/api/member/checkPassword', { password: m.password });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.body.code, 'RATE-001');
+    assert.equal((await signin(m.loginId, m.password, '198.51.100.20')).status, 429);
+  });
+
+  it('a banned account answers the same to the right and the wrong password, and wrong ones still count', async () => {
+    const m = await newMember(t);
+    await t.services.members.setBanned(m.id, true);
+    const right = await signin(m.loginId, m.password, '203.0.113.1');
+    const wrong = await signin(m.loginId, 'not-it-123', '203.0.113.2');
+    for (const r of [right, wrong]) assert.equal(r.body.code, 'ACCOUNT-006');
+    assert.equal(right.status, wrong.status);
+    assert.equal(right.body.detail, wrong.body.detail);
+    await signin(m.loginId, 'not-it-123', '203.0.113.3');
+    await signin(m.loginId, 'not-it-123', '203.0.113.4');
+    assert.equal((await signin(m.loginId, m.password, '203.0.113.5')).status, 429);
+  });
+
+  it('availability look-ups are limited per client address, v1 and legacy together', async () => {
+    const web = legacyClient(t);
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call('GET', `/auth/availability?loginId=probe${i}`)).status);
+    statuses.push((await web.send('POST', '/api/member/checkMemberId', { memberId: 'probe3' })).status);
+    statuses.push((await web.send('POST', '/api/member/checkEmail', { email: 'probe4@example.com' })).status);
+    const v1 = await call('GET', '/auth/availability?nickname=probe5');
+    const legacy = await web.send('POST', '/api/member/checkNickname', { nickname: 'probe6' });
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
+    assert.equal(v1.status, 429);
+    assert.equal(v1.body.code, 'RATE-001');
+    assert.ok(Number(v1.headers.get('retry-after')) > 0);
+    assert.equal(legacy.status, 429);
+    const elsewhere = await call('GET', '/auth/availability?loginId=probe7', { headers: from('192.0.2.50') });
+    assert.equal(elsewhere.status, 200, 'another address has its own budget');
   });
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import { route } from '../../platform/http/routes.js';
 import { emailSchema, loginIdSchema, memberView, nicknameSchema, passwordSchema } from '../members/schemas.js';
 import { forgotLoginIdSchema, forgotPasswordSchema, signinSchema, signupSchema } from './schemas.js';
@@ -38,6 +38,7 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       tag: 'auth',
       summary: "The provider's redirect back: signs the member in (a first sign-in creates the member)",
       access: 'public',
+      issuesTokens: true,
       params: provider,
       query: z.object({
         code: z.string().max(1000).optional(),
@@ -47,7 +48,6 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       }),
       response: tokenPair.extend({ member: memberView }),
       errors: ['AUTH-009', 'AUTH-011', 'AUTH-012', 'ACCOUNT-006'],
-      issuesTokens: true,
       handler: async ({ params, query }) => {
         const member = await oauth.callback(params.provider, query);
         return { ...(await auth.issue(member)), member: await members.toView(member) };
@@ -72,10 +72,10 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       summary: 'Sign in: an access token and a refresh token',
       description: 'Failed attempts are rate-limited per account and per client address (429 with Retry-After).',
       access: 'public',
+      issuesTokens: true,
       body: signinSchema,
       response: tokenPair.extend({ member: memberView }),
       errors: ['ACCOUNT-008', 'ACCOUNT-006'],
-      issuesTokens: true,
       handler: async ({ body, ctx }) => {
         const { member, tokens } = await auth.signin(body, clientIp(ctx));
         return { ...tokens, member: await members.toView(member) };
@@ -87,10 +87,10 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       tag: 'auth',
       summary: 'Rotate the refresh token; a reused one revokes its session',
       access: 'public',
+      issuesTokens: true,
       body: z.object({ refreshToken: z.string().min(10).max(200) }),
       response: tokenPair,
       errors: ['AUTH-007', 'AUTH-008', 'ACCOUNT-006'],
-      issuesTokens: true,
       handler: async ({ body }) => (await auth.refresh(body.refreshToken)).tokens,
     }),
     route({
@@ -119,10 +119,11 @@ export function authRoutes(auth: AuthService, members: MembersService, oauth: OA
       response: z
         .object({ field: z.enum(['loginId', 'email', 'nickname']), value: z.string(), available: z.boolean() })
         .openapi('Availability'),
-      handler: async ({ query }) => {
+      errors: ['RATE-001'],
+      handler: async ({ query, ctx }) => {
         const field = query.loginId !== undefined ? 'loginId' : query.email !== undefined ? 'email' : 'nickname';
         const value = query[field]!;
-        return { field, value, available: await members.isAvailable(field, value) };
+        return { field, value, available: await auth.isAvailable(field, value, clientIp(ctx)) };
       },
     }),
     route({

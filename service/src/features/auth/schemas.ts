@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import { emailSchema, loginIdSchema, nicknameSchema, passwordSchema } from '../members/schemas.js';
 
 /** Request bodies of the auth calls (the legacy adapter serves the same ones under the predecessor's field names). */

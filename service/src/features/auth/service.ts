@@ -3,7 +3,7 @@ import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible'
 import type { AppDeps } from '../../app.js';
 import { AppError, checked } from '../../platform/http/errors.js';
 import type { MailQueue } from '../../platform/mail/index.js';
-import type { MembersService } from '../members/service.js';
+import type { AvailabilityField, MembersService } from '../members/service.js';
 import type { Member } from '../members/models.js';
 import { passwordSchema } from '../members/schemas.js';
 import type { PasswordHasher } from './passwords.js';
@@ -65,6 +65,10 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
     kv.rateLimiter({ keyPrefix: 'mail', points: config.MAIL_MAX_PER_HOUR, durationSeconds: 3600 }),
     config.MAIL_MAX_PER_HOUR,
   );
+  const lookupLimit = gate(
+    kv.rateLimiter({ keyPrefix: 'availability', points: config.AVAILABILITY_CHECKS_PER_MINUTE, durationSeconds: 60 }),
+    config.AVAILABILITY_CHECKS_PER_MINUTE,
+  );
   // Verified when the login id is unknown, so both failures cost the same time.
   const dummyHash = hasher.hash(randomBytes(16).toString('hex'));
 
@@ -88,7 +92,27 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
     return ok;
   }
 
+  /**
+   * Sign-in and every check of a member's current password share the failure
+   * limits, per account and per client: a stolen access token must not become
+   * a way to guess the password.
+   */
+  async function verifyLimited(member: Member | undefined, account: string, password: string, clientIp: string): Promise<boolean> {
+    await Promise.all([perAccount.check(account), perClient.check(clientIp)]);
+    if (await verifyPassword(member, password)) return true;
+    await Promise.all([perAccount.hit(account), perClient.hit(clientIp)]);
+    return false;
+  }
+
+  async function verifyOwnPassword(memberId: number, password: string, clientIp: string): Promise<void> {
+    const member = await members.require(memberId);
+    const account = member.login_id?.toLowerCase() ?? `member:${memberId}`;
+    if (!(await verifyLimited(member, account, password, clientIp))) throw new AppError('ACCOUNT-008', 'the current password is wrong');
+  }
+
   const resetKey = (token: string) => `password-reset:${sha256(token)}`;
+  /** A reset link names the password it replaces: once that changes (any newer link used, any change), older links are dead. */
+  const passwordState = (member: Member) => sha256(member.password_hash ?? '').slice(0, 16);
 
   return {
     issue,
@@ -102,22 +126,19 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
 
     async signin(input: { loginId: string; password: string }, clientIp: string): Promise<{ member: Member; tokens: TokenPair }> {
       const outcome = (o: string) => deps.metrics.signins.inc({ outcome: o });
-      const account = input.loginId.toLowerCase();
-      try {
-        await Promise.all([perAccount.check(account), perClient.check(clientIp)]);
-      } catch (err) {
+      const member = await members.findByLoginId(input.loginId);
+      const passwordRight = await verifyLimited(member, input.loginId.toLowerCase(), input.password, clientIp).catch((err: unknown) => {
         outcome('rate_limited');
         throw err;
-      }
-      const member = await members.findByLoginId(input.loginId);
-      if (!(await verifyPassword(member, input.password))) {
-        await Promise.all([perAccount.hit(account), perClient.hit(clientIp)]);
-        outcome('wrong_credentials');
-        throw new AppError('ACCOUNT-008');
-      }
-      if (member!.banned_at) {
+      });
+      // A banned account answers the same whatever the password: no way to test guesses on it.
+      if (member?.banned_at) {
         outcome('banned');
         throw new AppError('ACCOUNT-006');
+      }
+      if (!passwordRight) {
+        outcome('wrong_credentials');
+        throw new AppError('ACCOUNT-008');
       }
       outcome('success');
       return { member: member!, tokens: await issue(member!) };
@@ -136,16 +157,17 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
     signout: (sid: string, memberId: number) => sessions.revoke(sid, memberId),
 
     /** Needs the current password; ends every other session. */
-    async changePassword(memberId: number, sid: string, current: string, next: string): Promise<void> {
-      checked(passwordSchema, next);
-      const member = await members.require(memberId);
-      if (!(await verifyPassword(member, current))) throw new AppError('ACCOUNT-008', 'the current password is wrong');
-      await members.setPasswordHash(memberId, await hasher.hash(next));
+    async changePassword(memberId: number, sid: string, change: { current: string; next: string }, clientIp: string): Promise<void> {
+      checked(passwordSchema, change.next);
+      await verifyOwnPassword(memberId, change.current, clientIp);
+      await members.setPasswordHash(memberId, await hasher.hash(change.next));
       await sessions.revokeAll(memberId, sid);
     },
 
-    async checkPassword(memberId: number, password: string): Promise<boolean> {
-      return verifyPassword(await members.require(memberId), password);
+    /** Sign-up forms check each field as it is typed; limited per client all the same. */
+    async isAvailable(field: AvailabilityField, value: string, clientIp: string): Promise<boolean> {
+      await lookupLimit.take(clientIp);
+      return members.isAvailable(field, value);
     },
 
     /** Same answer whether or not the pair matches; on a match, a single-use link by mail. */
@@ -155,7 +177,7 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
       const member = await members.findByLoginId(input.loginId);
       if (!member || member.email?.toLowerCase() !== input.email.toLowerCase() || member.banned_at) return;
       const token = randomBytes(32).toString('base64url');
-      await kv.set(resetKey(token), String(member.id), RESET_TOKEN_MINUTES * 60);
+      await kv.set(resetKey(token), `${member.id}.${passwordState(member)}`, RESET_TOKEN_MINUTES * 60);
       const base = config.PASSWORD_RESET_URL ?? `${config.PUBLIC_BASE_URL}/reset-password`;
       const link = `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
       mail.enqueue(passwordResetMail(member.email!, member.nickname, link, RESET_TOKEN_MINUTES));
@@ -164,8 +186,10 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
     /** Uses a reset link once: sets the password and ends every session. */
     async resetPassword(token: string, password: string): Promise<void> {
       checked(passwordSchema, password);
-      const memberId = Number(await kv.take(resetKey(token)));
-      if (!memberId) throw new AppError('AUTH-010');
+      const [id, state] = (await kv.take(resetKey(token)))?.split('.') ?? [];
+      const member = id ? await members.findById(Number(id)) : undefined;
+      if (!member || passwordState(member) !== state) throw new AppError('AUTH-010');
+      const memberId = Number(member.id);
       await members.setPasswordHash(memberId, await hasher.hash(password));
       await sessions.revokeAll(memberId);
     },
@@ -185,8 +209,8 @@ export function createAuthService(deps: AppDeps, parts: AuthParts) {
     },
 
     /** The legacy client checks the current password, then changes it: the check is remembered for 5 minutes. */
-    async confirmPassword(memberId: number, sid: string, password: string): Promise<void> {
-      if (!(await verifyPassword(await members.require(memberId), password))) throw new AppError('ACCOUNT-008');
+    async confirmPassword(memberId: number, sid: string, password: string, clientIp: string): Promise<void> {
+      await verifyOwnPassword(memberId, password, clientIp);
       await kv.set(`password-confirmed:${sid}`, '1', 300);
     },
 

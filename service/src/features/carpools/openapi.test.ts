@@ -4,7 +4,8 @@ import { startTestApp, type TestApp } from '../../testing/harness.js';
 
 interface Operation {
   'x-access'?: string;
-  parameters?: Array<{ name: string; in: string }>;
+  'x-refinements'?: string[];
+  parameters?: Array<{ name: string; in: string; schema?: { 'x-refinements'?: string[] } }>;
   responses: Record<string, { description?: string; content?: Record<string, { schema?: { $ref?: string } }> }>;
 }
 
@@ -12,9 +13,15 @@ interface Operation {
 describe('the OpenAPI document: carpools, reports and administration', () => {
   let t: TestApp;
   let paths: Record<string, Record<string, Operation>>;
+  let schemas: Record<
+    string,
+    { properties: Record<string, { format?: string; allOf?: Array<{ pattern: string }>; description?: string }> }
+  >;
   before(async () => {
     t = await startTestApp({ database: 'sqlite' });
-    paths = ((await (await fetch(`${t.url}/openapi.json`)).json()) as { paths: typeof paths }).paths;
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as { paths: typeof paths; components: { schemas: typeof schemas } };
+    paths = doc.paths;
+    schemas = doc.components.schemas;
   });
   after(() => t.close());
 
@@ -52,6 +59,33 @@ describe('the OpenAPI document: carpools, reports and administration', () => {
       assert.ok(success, `${method} ${path} success`);
       if (success[0] !== '204') assert.ok(success[1].content?.['application/json']?.schema, `${method} ${path} answer schema`);
     }
+  });
+
+  it('carries the rules of a new carpool past what zod-to-openapi renders: an https URI, trimmed text, an offset date-time', () => {
+    const { chatLink, departurePlace, departureAt } = schemas.NewCarpool!.properties;
+    assert.equal(chatLink!.format, 'uri');
+    const patterns = (chatLink!.allOf ?? []).map((p) => new RegExp(p.pattern, 'u'));
+    assert.ok(patterns.length >= 2, 'the trim and the scheme');
+    for (const [value, ok] of [
+      ['https://open.kakao.com/o/mate', true],
+      ['http://open.kakao.com/o/mate', false],
+      [' https://open.kakao.com/o/mate', false],
+    ] as const)
+      assert.equal(
+        patterns.every((p) => p.test(value)),
+        ok,
+        value,
+      );
+    assert.match(chatLink!.description ?? '', /domain name/);
+    assert.ok(departurePlace!.allOf?.length, 'trimmed');
+    assert.ok(!new RegExp(departureAt!.allOf![0]!.pattern, 'u').test('2026-02-30T08:00:00Z'), "zod's date-time rule, not only the format");
+  });
+
+  it('names the rules no schema can say: a range whose ends are in order, a day that exists', () => {
+    const adminCarpools = paths['/api/v1/admin/carpools']!.get!;
+    assert.deepEqual(adminCarpools['x-refinements'], ['from must not be after to']);
+    const from = adminCarpools.parameters!.find((p) => p.name === 'from')!;
+    assert.deepEqual(from.schema!['x-refinements'], ['must be a calendar date']);
   });
 
   it('describes the list and page parameters', () => {

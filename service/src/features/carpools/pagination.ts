@@ -1,4 +1,5 @@
-import { z, type ZodType } from 'zod';
+import type { ZodType } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import { AppError } from '../../platform/http/errors.js';
 import '../../platform/http/routes.js'; // extends zod with .openapi()
 
@@ -25,6 +26,7 @@ export const cursorPageQuery = z.object({
     .string()
     .max(200)
     .regex(/^[\w-]+$/, 'a nextCursor from the previous page')
+    .refine((c) => cursorKey(c) !== undefined, 'a nextCursor this list gave out (an opaque value)')
     .optional()
     .openapi({ description: 'the `nextCursor` of the previous page; absent for the first page' }),
 });
@@ -55,14 +57,19 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, check: (key: unknown[]) => boolean): unknown[] {
-  let key: unknown;
+/** The sort key a cursor carries, or undefined for a string that is no cursor at all. */
+function cursorKey(cursor: string): unknown[] | undefined {
   try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return Array.isArray(key) ? key : undefined;
   } catch {
-    key = undefined;
+    return undefined;
   }
-  if (!Array.isArray(key) || !check(key)) throw new AppError('REQUEST-001', 'cursor: not a cursor this list gave out');
+}
+
+export function decodeCursor(cursor: string, check: (key: unknown[]) => boolean): unknown[] {
+  const key = cursorKey(cursor);
+  if (!key || !check(key)) throw new AppError('REQUEST-001', 'cursor: not a cursor this list gave out');
   return key;
 }
 

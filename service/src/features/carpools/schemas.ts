@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import { addDays } from '../../platform/clock/index.js';
 import { nullableRef } from '../../platform/http/routes.js'; // also extends zod with .openapi()
 import { cursorPage, cursorPageQuery, numberedPageQuery } from './pagination.js';
@@ -6,7 +6,7 @@ import { cursorPage, cursorPageQuery, numberedPageQuery } from './pagination.js'
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-  .refine((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || addDays(d, 0) === d, 'not a calendar date');
+  .refine((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || addDays(d, 0) === d, 'must be a calendar date');
 export const serviceDaySchema = day.openapi({ description: 'a service day, named by the date it starts on', example: '2026-03-02' });
 
 /** `{id}` path parameters: a positive integer in decimal digits (not `0x4e`, ` 78 ` or `7.8e1`). */

@@ -1,22 +1,29 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startTestApp, type TestApp } from '../../testing/harness.js';
 import { testServices } from '../../testing/env.js';
 import { newMember } from '../auth/fixtures.js';
-import { JPEG_1x1, PNG_1x1, WEBP_1x1, imageForm } from './fixtures.js';
+import { GPS_SECRETS, JPEG_1x1, PNG_1x1, WEBP_1x1, imageForm, jpegWithMetadata } from './fixtures.js';
 
 describe('images on S3 (MinIO)', () => {
   let t: TestApp;
   let s3: S3Client;
+  /** This app's own upload directory: what it holds is what the app left there. */
+  const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mate-files-test-'));
   before(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ env: { UPLOAD_TEMP_DIR: uploadDir } });
     const svc = testServices().s3;
     s3 = new S3Client({ region: svc.region, endpoint: svc.endpoint, forcePathStyle: true, credentials: svc });
   });
   after(async () => {
     s3.destroy();
     await t.close();
+    fs.rmSync(uploadDir, { recursive: true, force: true });
   });
 
   const objectKeys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: t.bucket }))).Contents ?? []).map((o) => o.Key!).sort();
@@ -121,6 +128,80 @@ describe('images on S3 (MinIO)', () => {
       'S3-001',
     );
     assert.equal(await exists(key), true, 'the owner keeps the file');
+  });
+
+  /** Runs `calls` and reports whether anything was created in the upload directory meanwhile, and what is left. */
+  async function watchUploads(calls: () => Promise<void>): Promise<{ touched: boolean; left: string[] }> {
+    let touched = false;
+    const watcher = fs.watch(uploadDir, () => (touched = true));
+    try {
+      await calls();
+      await sleep(100); // inotify events arrive after the answer
+    } finally {
+      watcher.close();
+    }
+    return { touched, left: fs.readdirSync(uploadDir) };
+  }
+  const upload = (form: FormData, headers: Record<string, string> = {}, target = '/api/v1/files') =>
+    fetch(`${t.url}${target}`, { method: 'POST', body: form, headers });
+
+  it('an upload without a valid token is refused before its body is read: nothing reaches the upload directory', async () => {
+    const seen = await watchUploads(async () => {
+      for (const target of ['/api/v1/files', '/file/upload']) {
+        assert.equal((await upload(imageForm(PNG_1x1, 'a.png', 'profile'), {}, target)).status, 401);
+        assert.equal((await upload(imageForm(PNG_1x1, 'a.png', 'profile'), { authorization: 'Bearer not.a.token' }, target)).status, 401);
+      }
+    });
+    assert.deepEqual(seen, { touched: false, left: [] });
+  });
+
+  it('every other upload, refused or stored, leaves nothing behind in the upload directory it used', async () => {
+    const m = await newMember(t);
+    const auth = { authorization: `Bearer ${m.accessToken}` };
+    const seen = await watchUploads(async () => {
+      assert.equal((await upload(imageForm(PNG_1x1, 'a.png', 'x' as 'car'), auth)).status, 400, 'a bad purpose');
+      assert.equal((await upload(imageForm(Buffer.from('text'), 'a.png', 'car'), auth)).status, 415, 'not an image');
+      const two = imageForm(PNG_1x1, 'a.png', 'car');
+      two.append('file', new Blob([new Uint8Array(PNG_1x1)]), 'b.png');
+      assert.equal((await upload(two, auth)).status, 413, 'a second file');
+      const long = imageForm(PNG_1x1, 'a.png', 'car');
+      long.set('note', 'x'.repeat(5000));
+      assert.equal((await upload(long, auth)).status, 413, 'a text field past its 4 KiB');
+      assert.equal((await upload(imageForm(PNG_1x1, 'a.png', 'car'), auth)).status, 201, 'stored');
+      assert.equal((await upload(imageForm(PNG_1x1, 'a.png', 'car'), auth, '/file/upload')).status, 200, 'stored (legacy)');
+    });
+    assert.deepEqual(seen, { touched: true, left: [] });
+  });
+
+  it('accepts a file part without a Content-Type of its own (RFC 7578): the type is read from the bytes', async () => {
+    const m = await newMember(t);
+    const boundary = 'mate-boundary-7578';
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nprofile\r\n`),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo"\r\n\r\n`),
+      PNG_1x1,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const res = await fetch(`${t.url}/api/v1/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${m.accessToken}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    assert.equal(((await res.json()) as { contentType: string }).contentType, 'image/png');
+  });
+
+  it('stores a photo without its EXIF (GPS included), XMP or comments, still a whole JPEG', async () => {
+    const m = await newMember(t);
+    const res = await m.call('POST', '/files', { form: imageForm(jpegWithMetadata(), 'gps.jpg', 'profile', 'image/jpeg') });
+    assert.equal(res.status, 201);
+    const object = await s3.send(new GetObjectCommand({ Bucket: t.bucket, Key: res.body.key }));
+    const stored = Buffer.from(await object.Body!.transformToByteArray());
+    assert.equal(res.body.size, stored.length);
+    for (const text of ['Exif', ...Object.values(GPS_SECRETS)]) assert.ok(!stored.includes(text), `no ${text} in what is stored`);
+    assert.deepEqual([...stored.subarray(0, 2)], [0xff, 0xd8], 'SOI');
+    assert.deepEqual([...stored.subarray(-2)], [0xff, 0xd9], 'EOI');
+    assert.ok(stored.includes(Buffer.from([0xff, 0xc2])), 'its frame header (SOF2)');
   });
 
   it('an unknown key is S3-001', async () => {

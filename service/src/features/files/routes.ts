@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
+import { uploadedFile } from '../../platform/http/body.js';
 import { route } from '../../platform/http/routes.js';
 import { DEFAULT_PROFILE_SVG } from './default-profile.js';
 import type { FilesService } from './service.js';
@@ -8,11 +9,6 @@ import { fileKeySchema } from '../members/schemas.js';
 const storedFile = z
   .object({ key: z.string(), url: z.string(), contentType: z.enum(['image/jpeg', 'image/png', 'image/webp']), size: z.number().int() })
   .openapi('StoredFile');
-
-interface UploadedFile {
-  filepath: string;
-  size: number;
-}
 
 export function filesRoutes(files: FilesService) {
   return [
@@ -26,19 +22,11 @@ export function filesRoutes(files: FilesService) {
       bodyType: 'multipart',
       body: z.object({
         purpose: z.enum(['profile', 'car']),
-        file: z
-          .custom<UploadedFile>((v) => !!v && typeof v === 'object' && 'filepath' in v, 'a file part named `file`')
-          .openapi({ type: 'string', format: 'binary' }),
+        file: uploadedFile,
       }),
       response: storedFile,
       errors: ['REQUEST-003', 'REQUEST-004'],
-      handler: async ({ principal, body }) => {
-        try {
-          return await files.upload(principal.id, body.purpose, await fs.readFile(body.file.filepath));
-        } finally {
-          await fs.rm(body.file.filepath, { force: true });
-        }
-      },
+      handler: async ({ principal, body }) => files.upload(principal.id, body.purpose, await fs.readFile(body.file.filepath)),
     }),
     route({
       method: 'get',

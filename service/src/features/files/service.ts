@@ -4,6 +4,7 @@ import type { AppDeps } from '../../app.js';
 import { AppError } from '../../platform/http/errors.js';
 import { API_PREFIX } from '../../platform/http/paths.js';
 import type { StoredObject } from '../../platform/storage/index.js';
+import { stripMetadata } from './metadata.js';
 
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 const IMAGE_TYPES: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' };
@@ -17,7 +18,7 @@ export interface StoredFile {
   size: number;
 }
 
-/** Images members upload: the type comes from the bytes, never from the name. */
+/** Images members upload: the type comes from the bytes, never from the name; their metadata (GPS…) is not kept. */
 export function createFilesService(deps: Pick<AppDeps, 'db' | 'storage' | 'clock' | 'config' | 'logger'>) {
   const { db, storage } = deps;
 
@@ -31,11 +32,12 @@ export function createFilesService(deps: Pick<AppDeps, 'db' | 'storage' | 'clock
     /** Where the default profile image is read (routes.ts serves it). */
     defaultProfileImageUrl: `${deps.config.PUBLIC_BASE_URL}${API_PREFIX}/files/defaults/profile.svg`,
 
-    async upload(ownerId: number, purpose: FilePurpose, bytes: Buffer): Promise<StoredFile> {
-      if (bytes.length > MAX_IMAGE_BYTES) throw new AppError('REQUEST-003', 'images are at most 5 MiB');
-      const detected = await fileTypeFromBuffer(bytes);
+    async upload(ownerId: number, purpose: FilePurpose, uploaded: Buffer): Promise<StoredFile> {
+      if (uploaded.length > MAX_IMAGE_BYTES) throw new AppError('REQUEST-003', 'images are at most 5 MiB');
+      const detected = await fileTypeFromBuffer(uploaded);
       const ext = detected && IMAGE_TYPES[detected.mime];
       if (!detected || !ext) throw new AppError('REQUEST-004', 'only JPEG, PNG and WebP images are accepted');
+      const bytes = stripMetadata(uploaded, detected.mime);
       const key = `${purpose}-${randomUUID()}.${ext}`;
       await storage.put(key, bytes, detected.mime);
       try {

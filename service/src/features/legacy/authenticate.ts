@@ -1,11 +1,21 @@
 import type { Context } from 'koa';
-import { AppError } from '../../platform/http/errors.js';
+import { AppError, type ErrorCode } from '../../platform/http/errors.js';
 import { noStore } from '../../platform/http/middleware.js';
 import type { Authenticate, Principal } from '../../platform/http/routes.js';
 import { bearerToken } from '../auth/authenticate.js';
 import type { AuthService } from '../auth/service.js';
 
 const RETRYABLE = new Set(['AUTH-001', 'AUTH-002']);
+
+/** What the refresh dance answers besides the usual authentication errors (on every guarded legacy call). */
+export const LEGACY_AUTHENTICATION_ERRORS: ErrorCode[] = ['AUTH-007', 'AUTH-008'];
+
+/** The predecessor's way to hand out tokens: in the Authorization and Refreshtoken headers, stored by no cache. */
+export function sendTokens(ctx: Context, tokens: { accessToken: string; refreshToken: string }): void {
+  ctx.set('Authorization', `Bearer ${tokens.accessToken}`);
+  ctx.set('Refreshtoken', `Bearer ${tokens.refreshToken}`);
+  noStore(ctx);
+}
 
 /**
  * The client's refresh dance: after a 401 it repeats the call with its old
@@ -17,13 +27,6 @@ const RETRYABLE = new Set(['AUTH-001', 'AUTH-002']);
  * AUTH-007 (400), an expired or revoked one AUTH-008 (418), as the
  * predecessor answered: the client signs the member out on either.
  */
-/** The predecessor's way of handing out tokens: in the Authorization and Refreshtoken headers. */
-export function sendTokens(ctx: Context, tokens: { accessToken: string; refreshToken: string }): void {
-  ctx.set('Authorization', `Bearer ${tokens.accessToken}`);
-  ctx.set('Refreshtoken', `Bearer ${tokens.refreshToken}`);
-  noStore(ctx);
-}
-
 export function legacyAuthenticate(authenticate: Authenticate, auth: AuthService): Authenticate {
   return async (ctx): Promise<Principal> => {
     try {
@@ -34,6 +37,7 @@ export function legacyAuthenticate(authenticate: Authenticate, auth: AuthService
       const { member, tokens } = await auth.refresh(refreshToken).catch((e: unknown) => {
         throw e instanceof AppError && e.code !== 'ACCOUNT-006' ? new AppError(e.code === 'AUTH-007' ? 'AUTH-007' : 'AUTH-008') : e;
       });
+      // Any guarded call can carry the new pair this way: its answer is a token answer then.
       sendTokens(ctx, tokens);
       return { id: Number(member.id), role: member.role, sessionId: tokens.refreshToken.split('.')[0]! };
     }

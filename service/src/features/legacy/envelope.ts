@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 
 /**
  * The predecessor's success body, kept for the existing web client: always HTTP 200

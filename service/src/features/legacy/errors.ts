@@ -1,5 +1,5 @@
 import type Koa from 'koa';
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import { AppError, ERRORS, type ErrorCode } from '../../platform/http/errors.js';
 import type { ErrorFormat } from '../../platform/http/routes.js';
 

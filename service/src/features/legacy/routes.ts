@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
+import { uploadedFile } from '../../platform/http/body.js';
 import { AppError } from '../../platform/http/errors.js';
 import { route, type RouteSpec } from '../../platform/http/routes.js';
 import type { ServiceCalendar } from '../../platform/clock/index.js';
@@ -121,8 +122,8 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
 
   const availability =
     (field: 'loginId' | 'email' | 'nickname', code: 'ACCOUNT-003' | 'ACCOUNT-002' | 'ACCOUNT-004', message: string) =>
-    async (value: string) => {
-      if (!(await p.members.isAvailable(field, value))) throw new AppError(code);
+    async (value: string, ctx: Context) => {
+      if (!(await p.auth.isAvailable(field, value, p.clientIp(ctx)))) throw new AppError(code);
       return envelope(true, message);
     };
 
@@ -152,6 +153,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       path: '/api/member/signIn',
       summary: 'Sign in; the tokens come back in the Authorization and Refreshtoken headers',
       access: 'public',
+      issuesTokens: true,
       body: signInBody.body,
       response: memberEnvelope,
       errors: ['ACCOUNT-008', 'ACCOUNT-006'],
@@ -188,8 +190,8 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       access: 'public',
       body: z.object({ email: emailSchema }),
       response: trueEnvelope,
-      errors: ['ACCOUNT-002'],
-      handler: ({ body }) => availability('email', 'ACCOUNT-002', '이메일 체크')(body.email),
+      errors: ['ACCOUNT-002', 'RATE-001'],
+      handler: ({ body, ctx }) => availability('email', 'ACCOUNT-002', '이메일 체크')(body.email, ctx),
     }),
     legacy({
       method: 'post',
@@ -198,8 +200,8 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       access: 'public',
       body: z.object({ memberId: loginIdSchema }),
       response: trueEnvelope,
-      errors: ['ACCOUNT-003'],
-      handler: ({ body }) => availability('loginId', 'ACCOUNT-003', '아이디 체크')(body.memberId),
+      errors: ['ACCOUNT-003', 'RATE-001'],
+      handler: ({ body, ctx }) => availability('loginId', 'ACCOUNT-003', '아이디 체크')(body.memberId, ctx),
     }),
     legacy({
       method: 'post',
@@ -208,8 +210,8 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       access: 'public',
       body: z.object({ nickname: nicknameSchema }),
       response: trueEnvelope,
-      errors: ['ACCOUNT-004'],
-      handler: ({ body }) => availability('nickname', 'ACCOUNT-004', '닉네임 체크')(body.nickname),
+      errors: ['ACCOUNT-004', 'RATE-001'],
+      handler: ({ body, ctx }) => availability('nickname', 'ACCOUNT-004', '닉네임 체크')(body.nickname, ctx),
     }),
     legacy({
       method: 'post',
@@ -218,9 +220,9 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       access: 'member',
       body: checkPasswordBody,
       response: trueEnvelope,
-      errors: ['ACCOUNT-008'],
-      handler: async ({ principal, body }) => {
-        await p.auth.confirmPassword(principal.id, principal.sessionId, body.password);
+      errors: ['ACCOUNT-008', 'RATE-001'],
+      handler: async ({ principal, body, ctx }) => {
+        await p.auth.confirmPassword(principal.id, principal.sessionId, body.password, p.clientIp(ctx));
         return envelope(true, '비밀번호 확인 완료');
       },
     }),
@@ -447,20 +449,12 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
       summary: 'Upload an image (JPEG, PNG or WebP, at most 5 MiB); data is its URL',
       access: 'member',
       bodyType: 'multipart',
-      body: z.object({
-        file: z
-          .custom<{ filepath: string }>((x) => !!x && typeof x === 'object' && 'filepath' in x, 'a file part named `file`')
-          .openapi({ type: 'string', format: 'binary' }),
-      }),
+      body: z.object({ file: uploadedFile }),
       response: stringEnvelope,
       errors: ['REQUEST-003', 'REQUEST-004'],
       handler: async ({ principal, body }) => {
-        try {
-          const stored = await p.files.upload(principal.id, 'image', await fs.readFile(body.file.filepath));
-          return envelope(stored.url, '이미지 업로드 성공');
-        } finally {
-          await fs.rm(body.file.filepath, { force: true });
-        }
+        const stored = await p.files.upload(principal.id, 'image', await fs.readFile(body.file.filepath));
+        return envelope(stored.url, '이미지 업로드 성공');
       },
     }),
     ...(['kakao', 'line'] as const).map((provider) =>
@@ -471,6 +465,7 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
         description:
           'The legacy client runs the provider redirect itself, so there is no server-side state or PKCE on this path; the code is exchanged with the redirect URI the client registered (LEGACY_<PROVIDER>_REDIRECT_URI).',
         access: 'public',
+        issuesTokens: true,
         query: z.object({ code: z.string().min(1).max(1000) }),
         response: memberEnvelope,
         errors: ['AUTH-009', 'AUTH-011', 'AUTH-012', 'ACCOUNT-006'],

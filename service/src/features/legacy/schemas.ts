@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import { forgotLoginIdSchema, forgotPasswordSchema, signinSchema, signupSchema } from '../auth/schemas.js';
 import { carpoolIdSchema, newCarpoolSchema } from '../carpools/rules.js';
 import { driverCarSchema, nicknameSchema, passwordSchema } from '../members/schemas.js';
@@ -42,7 +42,10 @@ export const carpoolBody = renamed(newCarpoolSchema.omit({ departureAt: true }),
 export const newCarpoolBody = carpoolBody.body.extend({
   departureTime: z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'a local date-time such as 2025-02-23T08:00:00')
+    .regex(
+      /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/,
+      'a local date-time such as 2025-02-23T08:00:00',
+    )
     .openapi({
       description:
         'a local date-time in the service time zone; only its time of day counts: the carpool leaves at that time within the current service day',

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../../platform/db/index.js';
 import type { PasswordHasher } from '../auth/passwords.js';
+import { nicknameColumns } from './rules.js';
 
 const DEMO_MEMBERS = [
   { login_id: 'admin', nickname: '관리자', role: 'admin' as const },
@@ -25,7 +26,7 @@ export async function seedDemoMembers(db: Db, hasher: PasswordHasher, dataDir: s
     const [id] = await db('members').insert({
       login_id: m.login_id,
       email: `${m.login_id}@demo.mate.example`,
-      nickname: m.nickname,
+      ...nicknameColumns(m.nickname),
       password_hash: hash,
       role: m.role ?? 'member',
       created_at: now,

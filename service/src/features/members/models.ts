@@ -18,6 +18,8 @@ export class Member extends BaseModel {
   login_id!: string | null;
   email!: string | null;
   nickname!: string;
+  /** Derived from the nickname (members/rules.ts nicknameKey); unique. */
+  nickname_key!: string | null;
   password_hash!: string | null;
   role!: 'member' | 'admin';
   provider!: 'mate' | 'kakao' | 'line';

@@ -1,10 +1,11 @@
-import { z } from 'zod';
+import type { Context } from 'koa';
+import { z } from '../../platform/http/zod.js';
 import { route } from '../../platform/http/routes.js';
 import type { AuthService } from '../auth/service.js';
 import { driverCarSchema, memberView, passwordSchema, profileChangeSchema } from './schemas.js';
 import type { MembersService } from './service.js';
 
-export function meRoutes(members: MembersService, auth: AuthService) {
+export function meRoutes(members: MembersService, auth: AuthService, clientIp: (ctx: Context) => string) {
   return [
     route({
       method: 'get',
@@ -37,9 +38,10 @@ export function meRoutes(members: MembersService, auth: AuthService) {
       access: 'member',
       status: 204,
       body: z.object({ currentPassword: z.string().min(1).max(128), newPassword: passwordSchema }),
-      errors: ['ACCOUNT-008'],
-      handler: async ({ principal, body }) => {
-        await auth.changePassword(principal.id, principal.sessionId, body.currentPassword, body.newPassword);
+      errors: ['ACCOUNT-008', 'RATE-001'],
+      handler: async ({ principal, body, ctx }) => {
+        const change = { current: body.currentPassword, next: body.newPassword };
+        await auth.changePassword(principal.id, principal.sessionId, change, clientIp(ctx));
       },
     }),
     route({

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import { nullableRef } from '../../platform/http/routes.js';
+import { NICKNAME_MAX, hasInvisible } from './rules.js';
 
 /** Field rules carried over from the predecessor (password raised to 8–64). */
 const trimmed = (min: number, max: number) => z.string().trim().min(min).max(max);
@@ -8,7 +9,9 @@ export const loginIdSchema = trimmed(3, 20)
   .regex(/^[A-Za-z0-9]+$/, 'letters and digits only')
   .openapi({ example: 'commuter01' });
 export const emailSchema = z.string().trim().max(254).pipe(z.email()).openapi({ example: 'commuter@example.com' });
-export const nicknameSchema = trimmed(1, 20).openapi({ example: '출근왕' });
+export const nicknameSchema = trimmed(1, NICKNAME_MAX)
+  .refine((s) => !hasInvisible(s), 'no control, format or invisible characters')
+  .openapi({ example: '출근왕' });
 export const passwordSchema = z
   .string()
   .min(8)

@@ -2,9 +2,11 @@ import type { Knex } from 'knex';
 import type { z } from 'zod';
 import type { AppDeps } from '../../app.js';
 import { AppError, checked, type ErrorCode } from '../../platform/http/errors.js';
+import { caseless } from '../../platform/db/index.js';
 import { isUniqueViolation } from '../../platform/db/model.js';
 import type { FilesService } from '../files/service.js';
 import { Member } from './models.js';
+import { nicknameColumns, nicknameKey } from './rules.js';
 import { driverCarSchema, profileChangeSchema, type MemberView } from './schemas.js';
 
 export interface NewMember {
@@ -29,7 +31,6 @@ function duplicateCode(err: unknown): ErrorCode | undefined {
 }
 
 export type AvailabilityField = 'loginId' | 'email' | 'nickname';
-const COLUMN: Record<AvailabilityField, string> = { loginId: 'login_id', email: 'email', nickname: 'nickname' };
 
 export type DriverCar = z.input<typeof driverCarSchema>;
 
@@ -111,7 +112,7 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
         return await query().insertAndFetch({
           login_id: input.loginId ?? null,
           email: input.email ?? null,
-          nickname: input.nickname,
+          ...nicknameColumns(input.nickname),
           password_hash: input.passwordHash ?? null,
           role: input.role ?? 'member',
           provider: input.provider ?? 'mate',
@@ -126,13 +127,17 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
       }
     },
 
+    /** Login ids and emails are compared without regard to case, nicknames by their look-alike key. */
     async isAvailable(field: AvailabilityField, value: string): Promise<boolean> {
-      return !(await db('members').where(COLUMN[field], value).first('id'));
+      const members = db('members');
+      if (field === 'nickname') members.where('nickname_key', nicknameKey(value));
+      else members.where(caseless(db, field === 'loginId' ? 'login_id' : 'email'), '=', value);
+      return !(await members.first('id'));
     },
 
     findById: (id: number) => query().findById(id).withGraphFetched('driver'),
-    findByLoginId: (loginId: string) => query().findOne({ login_id: loginId }),
-    findByEmail: (email: string) => query().findOne({ email }),
+    findByLoginId: (loginId: string) => query().where(caseless(db, 'login_id'), '=', loginId).first(),
+    findByEmail: (email: string) => query().where(caseless(db, 'email'), '=', email).first(),
     findByProvider: (provider: 'kakao' | 'line', subject: string) => query().findOne({ provider, provider_subject: subject }),
 
     async require(id: number): Promise<Member> {
@@ -155,7 +160,7 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
       try {
         await query()
           .patch({
-            ...(change.nickname !== undefined && { nickname: change.nickname }),
+            ...(change.nickname !== undefined && nicknameColumns(change.nickname)),
             ...(change.profileImageKey !== undefined && { profile_image_key: change.profileImageKey }),
             updated_at: deps.clock(),
           } as Partial<Member>)

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import '../../platform/http/routes.js'; // extends zod with .openapi()
 
 /**

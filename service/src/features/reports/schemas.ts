@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../../platform/http/zod.js';
 import { nullableRef } from '../../platform/http/routes.js'; // also extends zod with .openapi()
 import { booleanQuery, carpoolView, idParams } from '../carpools/schemas.js';
 import { numberedPageQuery } from '../carpools/pagination.js';

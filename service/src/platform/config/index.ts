@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { isTimeZone } from '../clock/index.js';
@@ -75,6 +76,8 @@ const schema = z.object({
   SIGNIN_MAX_FAILURES_PER_CLIENT: int(1, 10000).default(20),
   SIGNIN_FAILURE_WINDOW_SECONDS: int(10, 24 * 3600).default(900),
   MAIL_MAX_PER_HOUR: int(1, 1000).default(5),
+  /** Availability look-ups (login id, email, nickname) per client address and minute: the list of members is not for harvesting. */
+  AVAILABILITY_CHECKS_PER_MINUTE: int(1, 10000).default(60),
   ADMIN_LOGIN_ID: z.string().optional(),
   ADMIN_EMAIL: z.string().email().optional(),
   ADMIN_PASSWORD: z.string().optional(),
@@ -104,6 +107,8 @@ const schema = z.object({
   CORS_ORIGINS: csv.default([]),
   TRUSTED_PROXIES: csv.default([]),
   BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(100 * 1024),
+  /** Where an upload's file waits while its call runs (removed when the call ends). */
+  UPLOAD_TEMP_DIR: z.string().min(1).default(os.tmpdir()),
   DRAIN_DELAY_MS: int(0, 120_000).default(5_000),
   SHUTDOWN_TIMEOUT_MS: int(1_000, 300_000).default(25_000),
 });

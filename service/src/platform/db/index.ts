@@ -99,6 +99,14 @@ export function isMysql(db: Db): boolean {
   return db.client.config.client === 'mysql2';
 }
 
+/**
+ * A column to compare without regard to case, as MariaDB's `_ci` columns
+ * already compare; SQLite is told so (and then uses its NOCASE index).
+ */
+export function caseless(db: Db, column: string): Knex.Raw {
+  return db.raw(isMysql(db) ? '??' : '?? collate nocase', [column]);
+}
+
 export async function migrateLatest(db: Db): Promise<string[]> {
   const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
   return applied;

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import zlib from 'node:zlib';
 import { z } from 'zod';
 import { route } from './routes.js';
 import { startTestApp, type TestApp } from '../../testing/harness.js';
@@ -25,20 +26,6 @@ const boom = route({
   },
 });
 
-/** fetch refuses TRACE (a forbidden method): node:http sends it as any client may. */
-function request(base: string, method: string, path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 async function expectProblem(res: Response, status: number, code: string) {
   assert.equal(res.status, status);
   assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
@@ -49,6 +36,20 @@ async function expectProblem(res: Response, status: number, code: string) {
   assert.equal(typeof body.detail, 'string');
   assert.ok(!JSON.stringify(body).includes('at '), 'no stack trace');
   return body;
+}
+
+/** A request fetch() will not send (TRACE is a forbidden method there). */
+function rawRequest(url: string, method: string, headers: Record<string, string> = {}, body?: Buffer) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+    const req = http.request(url, { method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 describe('HTTP basics', () => {
@@ -105,15 +106,85 @@ describe('HTTP basics', () => {
     assert.match(res.headers.get('allow') ?? '', /POST/);
   });
 
-  it('a method the router does not know (TRACE) → 405 REQUEST-006 with Allow on a known route, 404 elsewhere', async () => {
-    const known = await request(t.url, 'TRACE', '/api/v1/test/echo');
-    assert.equal(known.status, 405);
-    assert.match(known.headers['content-type'] ?? '', /^application\/problem\+json/);
-    assert.equal(JSON.parse(known.body).code, 'REQUEST-006');
-    assert.match(String(known.headers.allow), /POST/);
-    const unknown = await request(t.url, 'TRACE', '/api/v1/nowhere');
-    assert.equal(unknown.status, 404);
-    assert.equal(JSON.parse(unknown.body).code, 'REQUEST-005');
+  it('any method a known path does not take (TRACE, PROPFIND, PUT, HEAD) → 405 REQUEST-006 problem with its Allow', async () => {
+    for (const method of ['TRACE', 'PROPFIND', 'PUT', 'HEAD']) {
+      const res = await rawRequest(`${t.url}/api/v1/test/echo`, method);
+      assert.equal(res.status, 405, method);
+      assert.equal(res.headers.allow, 'POST', method);
+      assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8', method);
+      if (method !== 'HEAD') assert.equal(JSON.parse(res.text).code, 'REQUEST-006', method);
+    }
+    const legacy = await rawRequest(`${t.url}/api/member/signIn`, 'TRACE');
+    assert.equal(legacy.status, 405);
+    assert.equal(legacy.headers.allow, 'POST');
+    assert.equal(JSON.parse(legacy.text).code, 'REQUEST-006', 'in the legacy error body there');
+    const get = await rawRequest(`${t.url}/healthz`, 'PROPFIND');
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.allow, 'HEAD, GET');
+  });
+
+  it('any method on an unknown path → 404 REQUEST-005; OPTIONS on a known one → 204 with Allow', async () => {
+    for (const method of ['TRACE', 'PROPFIND', 'GET']) {
+      const res = await rawRequest(`${t.url}/api/v1/nowhere`, method);
+      assert.equal(res.status, 404, method);
+      assert.equal(JSON.parse(res.text).code, 'REQUEST-005', method);
+    }
+    const options = await rawRequest(`${t.url}/api/v1/test/echo`, 'OPTIONS');
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.allow, 'POST');
+  });
+
+  const encoded = (coding: string, body: Buffer | string) =>
+    fetch(`${t.url}/api/v1/test/echo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': coding },
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+    });
+
+  it('a JSON body really compressed with gzip, deflate or br is read', async () => {
+    const json = JSON.stringify({ name: '압축' });
+    for (const [coding, bytes] of [
+      ['gzip', zlib.gzipSync(json)],
+      ['deflate', zlib.deflateSync(json)],
+      ['br', zlib.brotliCompressSync(json)],
+      ['GZip', zlib.gzipSync(json)],
+      ['x-gzip', zlib.gzipSync(json)],
+    ] as const) {
+      const res = await encoded(coding, bytes);
+      assert.equal(res.status, 200, coding);
+      assert.deepEqual(await res.json(), { name: '압축' }, coding);
+    }
+  });
+
+  it('a body that is not what its Content-Encoding says → 400 REQUEST-002, nothing logged as an error', async () => {
+    const json = JSON.stringify({ name: 'plain' });
+    for (const [coding, bytes] of [
+      ['gzip', Buffer.from(json)],
+      ['deflate', Buffer.from(json)],
+      ['br', Buffer.from(json)],
+      ['gzip', zlib.gzipSync(json).subarray(0, 12)],
+    ] as const) {
+      const res = await encoded(coding, bytes);
+      const body = await expectProblem(res, 400, 'REQUEST-002');
+      assert.match(String(body.detail), new RegExp(`not valid ${coding}`), coding);
+      assert.ok(
+        !t.logs.some((l) => l.includes(res.headers.get('x-request-id')!) && l.includes('"log.level":"error"')),
+        'not an error in the log',
+      );
+    }
+  });
+
+  it('a compressed body that inflates past the limit → 413 REQUEST-003', async () => {
+    await expectProblem(await encoded('gzip', zlib.gzipSync(JSON.stringify({ name: 'x'.repeat(100_000) }))), 413, 'REQUEST-003');
+  });
+
+  it('an unknown or stacked content coding → 415 REQUEST-004 naming the accepted ones', async () => {
+    for (const coding of ['zstd', 'compress', 'gzip, br']) {
+      const res = await encoded(coding, '{"name":"x"}');
+      const body = await expectProblem(res, 415, 'REQUEST-004');
+      assert.equal(res.headers.get('accept-encoding'), 'gzip, deflate, br', coding);
+      assert.match(String(body.detail), /Content-Encoding/);
+    }
   });
 
   it('an unexpected error → 500 SERVER-001 without internals, which go to the log only', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
+import type { RouterContext } from '@koa/router';
 import { ZodError } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -70,6 +71,25 @@ export function asAppError(err: unknown): AppError {
   return new AppError('SERVER-001', 'an unexpected error occurred');
 }
 
+/**
+ * A path some route serves, asked with a method none of its routes takes (TRACE, PROPFIND or
+ * PUT alike): 405 with `Allow` (RFC 9110 §15.5.6); OPTIONS: 204 with `Allow`. A path no route
+ * serves stays 404. One middleware after all routers, in place of @koa/router's allowedMethods,
+ * which answers 501 to every method outside its own list and, being per router, would say so for
+ * a path another router serves: `ctx.matched` collects the layers of every router.
+ */
+export function allowedMethods(): Koa.Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.status !== 404 || (ctx.body !== undefined && ctx.body !== null)) return;
+    const allowed = new Set(((ctx as unknown as RouterContext).matched ?? []).flatMap((layer) => layer.methods));
+    // A route of this method ran and found nothing: its 404 stands.
+    if (allowed.size === 0 || allowed.has(ctx.method)) return;
+    ctx.set('Allow', [...allowed].join(', '));
+    ctx.status = ctx.method === 'OPTIONS' ? 204 : 405;
+  };
+}
+
 export type ErrorRenderer = (ctx: Koa.Context, err: AppError) => void;
 
 export const renderProblem: ErrorRenderer = (ctx, err) => {
@@ -90,11 +110,8 @@ export function errors(): Koa.Middleware {
       // A status set without a body (no route, a method the route lacks) still gets a problem body.
       if (ctx.body === undefined || ctx.body === null) {
         if (ctx.status === 404) throw new AppError('REQUEST-005', `no route for ${ctx.method} ${ctx.path}`);
-        // @koa/router answers 501 for a method it does not know at all (TRACE, …): a client error here too.
-        if (ctx.status === 405 || ctx.status === 501) {
-          const allowed = ctx.response.get('Allow');
-          if (!allowed) throw new AppError('REQUEST-005', `no route for ${ctx.method} ${ctx.path}`);
-          throw new AppError('REQUEST-006', `${ctx.method} is not allowed here; allowed: ${allowed}`);
+        if (ctx.status === 405) {
+          throw new AppError('REQUEST-006', `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}`);
         }
       }
     } catch (err) {

@@ -1,13 +1,13 @@
 import type Koa from 'koa';
 import type Router from '@koa/router';
 import type { RouterMiddleware } from '@koa/router';
-import { koaBody } from 'koa-body';
-import { OpenAPIRegistry, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
-import { z, type ZodType } from 'zod';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import type { ZodType } from 'zod';
+import { z } from './zod.js';
+import { jsonBody, multipartBody, multipartEncoding } from './body.js';
 import { AppError, ERRORS, type ErrorCode } from './errors.js';
 import { noStore } from './middleware.js';
-
-extendZodWithOpenApi(z);
+import { documentConstraints, refinementsOf } from './openapi.js';
 
 /**
  * `schema | null` for a registered (named) schema. zod-to-openapi 9 renders
@@ -58,7 +58,7 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   alsoResponds?: Record<number, SuccessAnswer>;
   errors?: ErrorCode[];
   deprecated?: boolean;
-  /** The answer carries tokens: sent with `Cache-Control: no-store`. */
+  /** The answer carries tokens: sent with `Cache-Control: no-store` (noStore). */
   issuesTokens?: boolean;
   handler: (input: RouteInput<P, Q, B>) => Promise<unknown> | unknown;
 }
@@ -74,6 +74,8 @@ export interface SuccessAnswer {
 export function route<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
   return spec;
 }
+
+const NO_STORE_HEADERS = { 'Cache-Control': 'no-store: the answer carries tokens', Pragma: 'no-cache' };
 
 const problemSchema = z
   .object({
@@ -142,82 +144,95 @@ export interface RouteTableOptions {
   prefix: string;
   registry: OpenAPIRegistry;
   authenticate: Authenticate;
+  /** Codes `authenticate` answers besides the usual ones (the legacy refresh dance's). */
+  authenticationErrors?: ErrorCode[];
   jsonLimitBytes: number;
   multipartLimitBytes: number;
+  /** Where multipart bodies put their files while a call runs. */
+  uploadDir: string;
   errorFormat?: ErrorFormat;
 }
 
-/** Mounts route specs on a router and describes each one in the OpenAPI registry. */
+/**
+ * Mounts route specs on a router and describes each one in the OpenAPI registry. A call is
+ * authenticated before its body is read (nobody uploads anything unauthenticated), then its
+ * params, query and body are validated before the handler runs.
+ */
 export function mountRoutes(router: Router, specs: RouteSpec[], opts: RouteTableOptions): void {
+  const readJson = jsonBody(opts.jsonLimitBytes);
+  const readMultipart = multipartBody({ fileBytes: opts.multipartLimitBytes, uploadDir: opts.uploadDir });
   for (const spec of specs) {
     const status = spec.status ?? 200;
     const codes = [
       ...(spec.errors ?? []),
       ...ACCESS_ERRORS[spec.access],
+      ...(spec.access === 'public' ? [] : (opts.authenticationErrors ?? [])),
       ...COMMON_ERRORS,
       ...(spec.body ? (['REQUEST-002', 'REQUEST-003', 'REQUEST-004'] as ErrorCode[]) : []),
     ];
-    const bodyMedia = spec.bodyType === 'multipart' ? 'multipart/form-data' : 'application/json';
+    for (const schema of [spec.params, spec.query, spec.body, spec.response]) if (schema) documentConstraints(schema);
+    // Rules on the query or params object as a whole have no schema of their own in the document.
+    const rules = [...refinementsOf(spec.params), ...refinementsOf(spec.query)];
+    const multipart = spec.bodyType === 'multipart';
+    const bodyMedia = multipart ? 'multipart/form-data' : 'application/json';
+    const success: SuccessAnswer = {
+      description: spec.responseDescription ?? spec.summary,
+      response: spec.response,
+      headers: spec.issuesTokens ? NO_STORE_HEADERS : undefined,
+    };
     opts.registry.registerPath({
       method: spec.method,
       path: opts.prefix + spec.path,
       tags: [spec.tag],
       summary: spec.summary,
-      description: [spec.description, `Access: ${spec.access}.`].filter(Boolean).join('\n\n'),
+      description: [spec.description, rules.length ? `Also checked: ${rules.join('; ')}.` : '', `Access: ${spec.access}.`]
+        .filter(Boolean)
+        .join('\n\n'),
       deprecated: spec.deprecated,
       security: spec.access === 'public' ? [] : [{ bearer: [] }],
       'x-access': spec.access,
+      ...(rules.length ? { 'x-refinements': rules } : {}),
       request: {
         params: spec.params as never,
         query: spec.query as never,
-        body: spec.body ? { required: true, content: { [bodyMedia]: { schema: spec.body } } } : undefined,
+        body: spec.body
+          ? {
+              required: true,
+              content: { [bodyMedia]: { schema: spec.body, encoding: multipart ? multipartEncoding(spec.body) : undefined } },
+            }
+          : undefined,
       },
       responses: {
-        [status]: successResponse({ description: spec.responseDescription ?? spec.summary, response: spec.response }),
+        [status]: successResponse(success),
         ...Object.fromEntries(Object.entries(spec.alsoResponds ?? {}).map(([other, answer]) => [other, successResponse(answer)])),
         ...errorResponses(codes, opts.errorFormat ?? PROBLEM_FORMAT),
       },
     } as never);
 
-    const parse =
-      spec.bodyType === 'multipart'
-        ? koaBody({
-            multipart: true,
-            json: false,
-            urlencoded: false,
-            text: false,
-            formidable: { maxFileSize: opts.multipartLimitBytes, maxFiles: 1 },
-          })
-        : koaBody({ json: true, jsonStrict: true, jsonLimit: opts.jsonLimitBytes, urlencoded: false, text: false, multipart: false });
-
+    const readBody = spec.body ? (multipart ? readMultipart : readJson) : undefined;
     const handler: RouterMiddleware = async (ctx) => {
       const principal = spec.access === 'public' ? (undefined as unknown as Principal) : await opts.authenticate(ctx);
       if (spec.access === 'admin' && principal.role !== 'admin') throw new AppError('AUTH-403', 'this call needs the admin role');
-      if (spec.body) requireMediaType(ctx, spec.bodyType === 'multipart' ? 'multipart/form-data' : 'application/json');
       ctx.state.principal = principal;
-      const input = {
-        ctx,
-        principal,
-        params: spec.params ? spec.params.parse(ctx.params) : undefined,
-        query: spec.query ? spec.query.parse(ctx.query) : undefined,
-        body: spec.body
-          ? spec.body.parse(spec.bodyType === 'multipart' ? { ...(ctx.request.body as object), ...ctx.request.files } : ctx.request.body)
-          : undefined,
-      } as RouteInput<unknown, unknown, unknown>;
-      const result = await spec.handler(input);
-      if (spec.issuesTokens) noStore(ctx);
-      if (result !== undefined) {
-        ctx.status = status;
-        ctx.body = result;
-      } else if (!ctx.body && ctx.status === 404) {
-        ctx.status = 204;
-      }
+      // The caller is known and the params and query are valid before the body is read.
+      const params = spec.params ? spec.params.parse(ctx.params) : undefined;
+      const query = spec.query ? spec.query.parse(ctx.query) : undefined;
+      const respond = async () => {
+        const body = spec.body
+          ? spec.body.parse(multipart ? { ...(ctx.request.body as object), ...ctx.request.files } : ctx.request.body)
+          : undefined;
+        if (spec.issuesTokens) noStore(ctx);
+        const result = await spec.handler({ ctx, principal, params, query, body } as RouteInput<unknown, unknown, unknown>);
+        if (result !== undefined) {
+          ctx.status = status;
+          ctx.body = result;
+        } else if (!ctx.body && ctx.status === 404) {
+          ctx.status = 204;
+        }
+      };
+      await (readBody ? readBody(ctx, respond) : respond());
     };
     const koaPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
-    router[spec.method](koaPath, ...(spec.body ? [parse, handler] : [handler]));
+    router[spec.method](koaPath, handler);
   }
-}
-
-function requireMediaType(ctx: Koa.Context, type: string): void {
-  if (!ctx.is(type)) throw new AppError('REQUEST-004', `send the body as ${type}`);
 }
