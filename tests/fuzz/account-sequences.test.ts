@@ -77,8 +77,8 @@ function expectPasswordOutcome(m: Model, res: Reply, right: boolean, what: strin
     assert.equal(res.status, 429, `${what} while limited: ${res.status} ${JSON.stringify(res.body)}`);
     return false;
   }
-  if (!right) m.failures++;
   if (!right) {
+    m.failures++;
     expectCode(res, 'ACCOUNT-008', what);
     return false;
   }

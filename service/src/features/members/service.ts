@@ -129,10 +129,10 @@ export function createMembersService(deps: Pick<AppDeps, 'db' | 'clock'>, files:
 
     /** Login ids and emails are compared without regard to case, nicknames by their look-alike key. */
     async isAvailable(field: AvailabilityField, value: string): Promise<boolean> {
-      const members = db('members');
-      if (field === 'nickname') members.where('nickname_key', nicknameKey(value));
-      else members.where(caseless(db, field === 'loginId' ? 'login_id' : 'email'), '=', value);
-      return !(await members.first('id'));
+      const holder = db('members');
+      if (field === 'nickname') holder.where('nickname_key', nicknameKey(value));
+      else holder.where(caseless(db, field === 'loginId' ? 'login_id' : 'email'), '=', value);
+      return !(await holder.first('id'));
     },
 
     findById: (id: number) => query().findById(id).withGraphFetched('driver'),
