@@ -7,6 +7,8 @@
 #   prometheus   prometheus and promtool (scripts/observability/tools.sh)
 #   filebeat     Filebeat (scripts/observability/tools.sh)
 #   nginx        nginx, for the rolling restart (scripts/load/tools.sh)
+#   node         the control plane's real node and the images it runs
+#                (scripts/k8s/node-up.sh, scripts/k8s/images.sh; needs root)
 #   browser      Chromium, for the journey with the existing web client
 #                (scripts/legacy-client/tools.sh; only when LEGACY_CLIENT_DIR is set)
 # A file that needs none is a unit test. A file no pattern names needs the test
@@ -28,10 +30,13 @@ test_needs() {
     tests/setup/*.test.ts) ;;
     tests/image/dockerfile.test.ts) ;;
     tests/observability/build.test.ts) ;;
+    tests/observability/pictures.test.ts) ;;
+    tests/cluster/real-node*.test.ts) echo services k8s node ;;
     tests/cluster/*.test.ts | tests/operator/*.test.ts) echo k8s ;;
+    tests/observability/kube-state-metrics.test.ts) echo services k8s node prometheus ;;
     tests/observability/rules.test.ts) echo prometheus k8s ;;
     tests/observability/prometheus.test.ts) echo services prometheus ;;
-    tests/observability/logs.test.ts) echo services filebeat k8s ;;
+    tests/observability/logs.test.ts) echo services filebeat ;;
     tests/load/*.test.ts) echo services nginx ;;
     tests/browser/*.test.ts) echo browser ;;
     *) echo services ;;

@@ -63,6 +63,12 @@ if [[ -n ${needed[k8s]:-} ]]; then
   timed "Kubernetes control plane" bash scripts/k8s/up.sh
   export MATE_KUBECONFIG="$MATE_RUN/k8s/kubeconfig"
 fi
+if [[ -n ${needed[node]:-} ]]; then
+  timed "real node" bash scripts/k8s/node-up.sh
+  timed "service and Filebeat images" bash scripts/k8s/images.sh service filebeat
+  # shellcheck disable=SC1091
+  source "$MATE_RUN/k8s/images.env"
+fi
 [[ -z ${needed[prometheus]:-} ]] || timed "Prometheus and promtool" bash scripts/observability/tools.sh prometheus
 [[ -z ${needed[filebeat]:-} ]] || timed "Filebeat" bash scripts/observability/tools.sh filebeat
 [[ -z ${needed[nginx]:-} ]] || timed "nginx" bash scripts/load/tools.sh

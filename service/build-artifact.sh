@@ -14,7 +14,8 @@
 #       prebuilt binary or compiles from source; argon2 ships N-API prebuilds.
 #
 #   sh service/build-artifact.sh artifact OUT
-#       compiles service/src into service/dist (tsconfig.build.json), removes
+#       compiles service/src into service/dist (tsconfig.build.json), bundles
+#       it into its entry points (service/bundle.mjs, esbuild), removes
 #       the dev dependencies from the installed tree (npm prune: the compiled
 #       native modules are kept, nothing is reinstalled), and assembles
 #         OUT/app/    node_modules/ (production only) and service/{package.json,dist/}
@@ -44,6 +45,7 @@ case "${1:-}" in
       exit 1
     fi
     npm run build --workspace service
+    node service/bundle.mjs service/dist
     # shellcheck disable=SC2086
     npm prune --omit=dev $workspace --no-audit --no-fund
     mkdir -p "$out/app/service" "$out/data"

@@ -1,17 +1,10 @@
 /**
- * The labels the dashboards and alerts select on, in one place.
- *
- * In production the Prometheus Operator's ServiceMonitor scrapes the API and
- * adds `namespace`, `pod`, `instance`, `job`, `service` and `container`; the
- * chart and the operator must keep the job and container names below (the
- * observability tests scrape a local API with the same labels).
+ * The labels the dashboards and alerts select on. The job and container names
+ * come from the contract the operator's ServiceMonitor renders
+ * (service/src/platform/observability/contract.ts); the Prometheus Operator
+ * adds `namespace`, `pod`, `instance`, `service` and `container`.
  */
-
-/** `job` of the API's scrape target (the ServiceMonitor's job label). */
-export const API_JOB = 'mate-api';
-
-/** Name of the API container in the pod (kube-state-metrics' `container`). */
-export const API_CONTAINER = 'api';
+export { API_CONTAINER, API_JOB } from '../../service/src/platform/observability/contract.js';
 
 /** Grafana template variables: `$namespace` (one or All) and `$instance` (several or All). */
 export const NAMESPACE = 'namespace=~"$namespace"';

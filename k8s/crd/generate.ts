@@ -52,8 +52,7 @@ const obj = (description: string, properties: Record<string, Schema>, extra: Sch
   ...extra,
 });
 const stringMap = (description: string): Schema => ({ type: 'object', description, additionalProperties: { type: 'string' } });
-const quantity: Schema = { anyOf: [{ type: 'integer' }, { type: 'string' }] };
-const quantities = (what: string) =>
+const quantities = (what: string, quantity: Schema) =>
   obj(what, { cpu: quantity, memory: quantity, 'ephemeral-storage': quantity }, { required: ['cpu', 'memory', 'ephemeral-storage'] });
 const seconds = (description: string): Schema => ({ type: 'integer', minimum: 1, description });
 
@@ -70,10 +69,23 @@ export function valuesSchema(): Schema {
   for (const [section, key] of [
     ['api', 'publicBaseUrl'],
     ['ingress', 'tlsSecretName'],
+    ['s3', 'endpoint'],
+    ['smtp', 'from'],
+    ['scheduling', 'priorityClassName'],
   ] as const) {
     const parent = props[section]!.properties as Record<string, Schema>;
     parent[key] = { anyOf: [{ const: '' }, parent[key]!] };
   }
+  // Likewise the optional Secret references: {} is allowed too.
+  for (const [section, key] of [
+    ['s3', 'credentialsSecretRef'],
+    ['database', 'migrationUrlSecretRef'],
+  ] as const) {
+    const parent = props[section]!.properties as Record<string, Schema>;
+    parent[key] = { anyOf: [{ type: 'object', maxProperties: 0 }, parent[key]!] };
+  }
+  // The operator's quantities are checked like the API's (non-negative, the CRD's pattern).
+  const quantity = ((props.resources!.properties as Record<string, Schema>).requests!.properties as Record<string, Schema>).cpu!;
   const dashboards = (props.monitoring!.properties as Record<string, Schema>).dashboards!.properties as Record<string, Schema>;
   dashboards.namespace = { anyOf: [{ const: '' }, dashboards.namespace!] };
   const app: Schema = {
@@ -99,6 +111,9 @@ export function valuesSchema(): Schema {
           tag: str('Tag; empty means the chart appVersion.', {
             pattern: '^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$',
             not: { const: 'latest' },
+          }),
+          digest: str('Digest; when set, the image is pulled by it (repository:tag@digest).', {
+            pattern: '^(sha256:[a-f0-9]{64})?$',
           }),
           pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] },
         },
@@ -127,7 +142,7 @@ export function valuesSchema(): Schema {
           metricsPort: { type: 'integer', minimum: 1024, maximum: 65535 },
           resources: obj(
             'Operator resources.',
-            { requests: quantities('Requests.'), limits: quantities('Limits.') },
+            { requests: quantities('Requests.', quantity), limits: quantities('Limits.', quantity) },
             { required: ['requests', 'limits'] },
           ),
           serviceMonitor: obj('Operator ServiceMonitor.', {
@@ -135,6 +150,7 @@ export function valuesSchema(): Schema {
             interval: str('Scrape interval.', { pattern: '^[0-9]+(ms|s|m|h)$' }),
             labels: stringMap('Extra labels.'),
           }),
+          admissionPolicy: obj('The ValidatingAdmissionPolicy for the owned objects.', { enabled: { type: 'boolean' } }),
           prometheusNamespace: str('Prometheus namespace.', { minLength: 1 }),
           nodeSelector: stringMap('Node selector.'),
           tolerations: { type: 'array', items: { type: 'object' } },
@@ -158,8 +174,9 @@ export function valuesSchema(): Schema {
           waitReady: obj('The post-install/post-upgrade wait.', { enabled: { type: 'boolean' } }),
           deleteMateApp: obj('The pre-delete MateApp deletion.', { enabled: { type: 'boolean' } }),
           timeoutSeconds: { type: 'integer', minimum: 30, maximum: 7200 },
+          errorGraceSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
         },
-        { required: ['waitReady', 'deleteMateApp', 'timeoutSeconds'] },
+        { required: ['waitReady', 'deleteMateApp', 'timeoutSeconds', 'errorGraceSeconds'] },
       ),
       test: obj('The helm test pod.', {
         enabled: { type: 'boolean' },

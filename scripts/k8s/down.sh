@@ -5,14 +5,7 @@
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-purge=0
-for arg in "$@"; do
-  case "$arg" in
-    --purge) purge=1 ;;
-    -h | --help) sed -n '2,4p' "$0"; exit 0 ;;
-    *) mate_die "unknown argument: $arg (expected --purge)" ;;
-  esac
-done
+parse_purge_flag 2,4 "$@"
 
 PIDS="$K8S_RUN_DIR/pids"
 stopped=()

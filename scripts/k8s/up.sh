@@ -13,13 +13,11 @@ t0="$(date +%s)"
 mate_require_commands curl=curl openssl=openssl
 "$K8S_REPO_ROOT/scripts/k8s/tools.sh"
 
-PKI="$K8S_RUN_DIR/pki"
+PKI="$K8S_PKI"
 PIDS="$K8S_RUN_DIR/pids"
 LOGS="$K8S_RUN_DIR/logs"
 mkdir -p "$PKI" "$PIDS" "$LOGS" "$K8S_RUN_DIR/etcd"
 chmod 700 "$K8S_RUN_DIR" "$PKI"
-KUBECTL="$K8S_BIN/kubectl"
-APISERVER_URL="https://127.0.0.1:$K8S_APISERVER_PORT"
 
 started=() reused=()
 
@@ -27,8 +25,6 @@ started=() reused=()
 # A CA, the apiserver's serving certificate, one client certificate per
 # component, and the service-account signing key pair. Kept across runs;
 # re-made when missing or expiring within a day.
-cert_ok() { [[ -f "$PKI/$1.crt" && -f "$PKI/$1.key" ]] && openssl x509 -checkend 86400 -noout -in "$PKI/$1.crt" >/dev/null 2>&1; }
-
 if ! cert_ok ca; then
   mate_log "generating CA and certificates in $PKI"
   rm -f "$PKI"/*.crt "$PKI"/*.key "$PKI"/*.kubeconfig
@@ -42,22 +38,6 @@ if ! cert_ok front-proxy-ca; then
   openssl req -x509 -newkey rsa:2048 -nodes -days 825 -sha256 -subj "/CN=mate-local-front-proxy-ca" \
     -keyout "$PKI/front-proxy-ca.key" -out "$PKI/front-proxy-ca.crt" 2>/dev/null
 fi
-
-# issue NAME SUBJECT [SAN] [CA]
-issue() {
-  local name="$1" subj="$2" san="${3:-}" ca="${4:-ca}" ext
-  cert_ok "$name" && return 0
-  ext="$(mktemp)"
-  {
-    echo "basicConstraints=CA:FALSE"
-    echo "keyUsage=critical,digitalSignature,keyEncipherment"
-    if [[ -n "$san" ]]; then echo "extendedKeyUsage=serverAuth"; echo "subjectAltName=$san"; else echo "extendedKeyUsage=clientAuth"; fi
-  } >"$ext"
-  openssl req -newkey rsa:2048 -nodes -sha256 -subj "$subj" -keyout "$PKI/$name.key" -out "$PKI/$name.csr" 2>/dev/null
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" -CAcreateserial \
-    -days 365 -sha256 -extfile "$ext" -out "$PKI/$name.crt" 2>/dev/null
-  rm -f "$ext" "$PKI/$name.csr"
-}
 
 service_ip="$(awk -F'[./]' '{ printf "%s.%s.%s.%d", $1, $2, $3, $4 + 1 }' <<<"$K8S_SERVICE_CIDR")"
 issue apiserver "/CN=kube-apiserver" \
@@ -75,17 +55,6 @@ if [[ ! -f "$PKI/sa.key" || ! -f "$PKI/sa.pub" ]]; then
 fi
 chmod 600 "$PKI"/*.key
 
-kubeconfig() { # NAME FILE
-  local name="$1" file="$2"
-  [[ -f "$file" ]] && return 0
-  "$KUBECTL" config --kubeconfig="$file.tmp" set-cluster mate-local --server="$APISERVER_URL" \
-    --certificate-authority="$PKI/ca.crt" --embed-certs=true >/dev/null
-  "$KUBECTL" config --kubeconfig="$file.tmp" set-credentials "$name" \
-    --client-certificate="$PKI/$name.crt" --client-key="$PKI/$name.key" --embed-certs=true >/dev/null
-  "$KUBECTL" config --kubeconfig="$file.tmp" set-context mate-local --cluster=mate-local --user="$name" >/dev/null
-  "$KUBECTL" config --kubeconfig="$file.tmp" use-context mate-local >/dev/null
-  chmod 600 "$file.tmp" && mv "$file.tmp" "$file"
-}
 kubeconfig admin "$K8S_KUBECONFIG"
 for c in controller-manager scheduler kwok; do kubeconfig "$c" "$PKI/$c.kubeconfig"; done
 
@@ -120,7 +89,6 @@ wait_for() { # WHAT SECONDS COMMAND...
   done
 }
 
-kc() { "$KUBECTL" --kubeconfig="$K8S_KUBECONFIG" "$@"; }
 
 # etcd (plain HTTP, loopback only; fsync off because this is disposable test state)
 start etcd etcd --name=mate-local --data-dir="$K8S_RUN_DIR/etcd" \

@@ -10,7 +10,9 @@
 #     module or build caches or this machine's apt state,
 #   - its own PID, mount and network namespaces: only loopback inside, and the
 #     package registries through registry-proxy.mjs; the machine's own
-#     services (and its running test services) are out of reach.
+#     services (and its running test services) are out of reach; the
+#     machine's cgroup hierarchies, in which the real node makes children of
+#     its own name (mate-rehearse-node), removed at the end.
 # Prints each set-up step's time and ends with the test runner's summaries.
 # Cleans up (processes, mounts, namespace, the copied root) even when
 # interrupted; the log stays in $REHEARSE_DIR/logs.
@@ -44,7 +46,7 @@ commit=$(git -C "$repo" rev-parse --verify "$ref^{commit}") || mate_die "not a c
 node_bin=$(command -v node) || mate_die "no node on PATH"
 node_prefix=$(cd "$(dirname "$(readlink -f "$node_bin")")/.." && pwd)
 go_root=$("$(mate_find_go)" env GOROOT)
-mate_require_commands debootstrap=debootstrap ip=iproute2 unshare=util-linux
+mate_require_commands debootstrap=debootstrap ip=iproute2 unshare=util-linux nsenter=util-linux
 
 base="$REHEARSE_DIR/base-bookworm"
 root="$REHEARSE_DIR/root"
@@ -52,6 +54,7 @@ logs="$REHEARSE_DIR/logs"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 log="$logs/$stamp.log"
 ns="mate-rehearse-$$"
+node_name="mate-rehearse-node"
 proxy_pid="" inner_pid=""
 mkdir -p "$logs"
 
@@ -63,6 +66,10 @@ cleanup() {
   [[ -z $proxy_pid ]] || kill -TERM "$proxy_pid" 2>/dev/null || true
   wait 2>/dev/null || true
   ip netns delete "$ns" 2>/dev/null || true
+  # The real node's cgroups, emptied by the end of its PID namespace.
+  for h in /sys/fs/cgroup/*/"$node_name"; do
+    [[ ! -d $h ]] || find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
   # The mounts lived in the private mount namespace; make sure none leaked.
   if findmnt -rn -o TARGET | grep -q "^$root"; then
     findmnt -rn -o TARGET | grep "^$root" | sort -r | xargs -r -n1 umount -l || true
@@ -147,6 +154,9 @@ set -e
 mount --bind '$root' '$root'
 mount -t proc proc '$root/proc'
 mount -t sysfs -o ro sysfs '$root/sys'
+# The machine's cgroup hierarchies, where the real node makes its own children
+# (K8S_NODE_NAME below keeps them apart from a node of the machine's own).
+mount --rbind /sys/fs/cgroup '$root/sys/fs/cgroup'
 mount --bind /dev '$root/dev'
 mount -t tmpfs tmpfs '$root/dev/shm'
 mount -t tmpfs tmpfs '$root/tmp'
@@ -160,11 +170,13 @@ exec chroot '$root' /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 $ca_env \
   http_proxy=http://127.0.0.1:3128 https_proxy=http://127.0.0.1:3128 \
   HTTP_PROXY=http://127.0.0.1:3128 HTTPS_PROXY=http://127.0.0.1:3128 \
   no_proxy=localhost,127.0.0.1,::1 NO_PROXY=localhost,127.0.0.1,::1 \
+  K8S_NODE_NAME=$node_name \
   bash /run/inside.sh '$phases'
 EOF
 )
 phase "inside the clean root: $phases"
-ip netns exec "$ns" unshare --mount --propagation private --pid --fork --kill-child bash -c "$mounts" \
+# nsenter, not `ip netns exec`, which would mount a /sys without the cgroups.
+nsenter --net="/run/netns/$ns" unshare --mount --propagation private --pid --fork --kill-child bash -c "$mounts" \
   > >(tee -a "$log") 2>&1 &
 inner_pid=$!
 rc=0

@@ -5,12 +5,13 @@
  * stands beside a baseline measured in the same run:
  *   (a) today's list, 50 items, cached and uncached, beside a bare Koa route
  *       returning a constant in the server's process;
- *   (b) successful reservations/s across N carpools with 4N clients, beside
- *       the raw rate of the same conditional UPDATE through the same pool;
+ *   (b) successful reservations/s under contention (one attempt per rider,
+ *       6 riders per carpool of 5 seats, 175 seats a round), beside the raw
+ *       rate of the same conditional UPDATE sent through mysql2 on its own;
  *   (c) the overbooking count (must be 0: the run exits 1 otherwise).
  *
  *   source ~/.cache/mate/run/test-env.sh
- *   npm run bench                  # 1,000 carpools, 4,000 clients, 10 s per list figure
+ *   npm run bench                  # 1,000 carpools, 5 rounds of 210 reservations, 10 s per list figure
  *   BENCH_SMOKE=1 npm run bench    # a few seconds, for CI
  *   BENCH_CPU_PROF=/tmp/prof npm run bench   # also writes a CPU profile of the server process
  */
@@ -25,13 +26,18 @@ import { createDb, migrateLatest } from '../../service/src/platform/db/index.js'
 import { closeDeps } from '../../service/src/platform/deps.js';
 import { createTestDatabase } from '../../service/src/testing/databases.js';
 import { testServices } from '../../service/src/testing/env.js';
+import { Histogram } from '../load/lib/stats.js';
 import { benchDeps, toEnv, type BenchSettings } from './carpools-app.js';
 
 const smoke = process.env.BENCH_SMOKE === '1';
 const SECONDS = smoke ? 1 : 10;
 const CARPOOLS = smoke ? 60 : 1_000;
-const CLIENTS = 4 * CARPOOLS;
-const CAPACITY = 3;
+const CAPACITY = 5;
+/** Reservations: rounds of 35 carpools (175 seats) with 6 riders each, every rider trying once. */
+const ROUND_CARPOOLS = 35;
+const RIDERS_PER_CARPOOL = 6;
+const ROUNDS = smoke ? 1 : 5;
+const CLIENTS = ROUNDS * ROUND_CARPOOLS * RIDERS_PER_CARPOOL;
 const CONNECTIONS = smoke ? 20 : 100;
 const LIST_CONNECTIONS = 20;
 const POOL = 20;
@@ -172,42 +178,64 @@ try {
   const listCached = record(`GET today's list, ${LIST_SIZE} items, cached (Redis)`, await listRun(`${urls.cached}${listPath}`));
   const listUncached = record(`GET today's list, ${LIST_SIZE} items, uncached (MariaDB)`, await listRun(`${urls.uncached}${listPath}`));
 
-  // (b) reservations: client i wants carpool i mod N (4 clients for 3 seats each), all at once in random order.
-  const plan = clientTokens.map((token, i) => ({ token, carpoolId: carpoolIds[i % CARPOOLS]! }));
-  for (let i = plan.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [plan[i], plan[j]] = [plan[j]!, plan[i]!];
-  }
-  let next = 0;
+  // (b) reservations, round after round: 6 riders per carpool of 5 seats, each rider trying once, all at once in random order.
   const answers: Record<string, number> = {};
-  const reserveStart = process.hrtime.bigint();
-  // autocannon ends a run on its 1-second tick: the rate is timed to the last answer instead.
-  let lastAnswer = reserveStart;
-  const reservations = await autocannon({
-    url: urls.cached,
-    amount: CLIENTS,
-    connections: CONNECTIONS,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (req) => {
-          const p = plan[next++ % plan.length]!;
-          return { ...req, path: `/api/v1/carpools/${p.carpoolId}/reservations`, headers: { authorization: `Bearer ${p.token}` } };
+  const latency = new Histogram();
+  const rawPlan: number[] = [];
+  let reserveSeconds = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const roundCarpools = carpoolIds.slice(round * ROUND_CARPOOLS, (round + 1) * ROUND_CARPOOLS);
+    const plan = clientTokens
+      .slice(round * ROUND_CARPOOLS * RIDERS_PER_CARPOOL, (round + 1) * ROUND_CARPOOLS * RIDERS_PER_CARPOOL)
+      .map((token, i) => ({ token, carpoolId: roundCarpools[i % ROUND_CARPOOLS]! }));
+    for (let i = plan.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [plan[i], plan[j]] = [plan[j]!, plan[i]!];
+    }
+    rawPlan.push(...plan.map((p) => p.carpoolId));
+    let next = 0;
+    const roundStart = process.hrtime.bigint();
+    // autocannon ends a run on its 1-second tick: the rate is timed to the last answer instead.
+    let lastAnswer = roundStart;
+    await new Promise((resolve, reject) => {
+      const instance = autocannon(
+        {
+          url: urls.cached,
+          amount: plan.length,
+          connections: CONNECTIONS,
+          requests: [
+            {
+              method: 'POST',
+              setupRequest: (req) => {
+                const p = plan[next++ % plan.length]!;
+                return { ...req, path: `/api/v1/carpools/${p.carpoolId}/reservations`, headers: { authorization: `Bearer ${p.token}` } };
+              },
+              onResponse: (status, body) => {
+                lastAnswer = process.hrtime.bigint();
+                const key = status === 201 ? '201' : `${status} ${/"code":"([^"]+)"/.exec(body)?.[1] ?? ''}`;
+                answers[key] = (answers[key] ?? 0) + 1;
+              },
+            },
+          ],
         },
-        onResponse: (status, body) => {
-          lastAnswer = process.hrtime.bigint();
-          const key = status === 201 ? '201' : `${status} ${/"code":"([^"]+)"/.exec(body)?.[1] ?? ''}`;
-          answers[key] = (answers[key] ?? 0) + 1;
-        },
-      },
-    ],
-  });
-  const reserveSeconds = Number(lastAnswer - reserveStart) / 1e9;
+        (err, result) => (err ? reject(err) : resolve(result)),
+      );
+      instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latency.record(ms));
+    });
+    reserveSeconds += Number(lastAnswer - roundStart) / 1e9;
+  }
   const reserved = answers['201'] ?? 0;
   const reserveRate = Math.round(reserved / reserveSeconds);
-  record(`POST reservation (${CLIENTS} clients, ${CARPOOLS} carpools, ${CONNECTIONS} connections)`, reservations);
+  rows.push({
+    scenario: `POST reservation (${ROUNDS} × ${ROUND_CARPOOLS * RIDERS_PER_CARPOOL} riders, ${RIDERS_PER_CARPOOL} per carpool of ${CAPACITY} seats, ${CONNECTIONS} connections)`,
+    'req/s': Math.round(CLIENTS / reserveSeconds),
+    'p50 ms': Math.round(latency.percentile(50)),
+    'p99 ms': Math.round(latency.percentile(99)),
+    non2xx: CLIENTS - reserved,
+    errors: 0,
+  });
   console.log(
-    `reservation answers: ${JSON.stringify(answers)}; ${reserved} reserved, all ${CLIENTS} answered in ${reserveSeconds.toFixed(2)} s`,
+    `reservation answers: ${JSON.stringify(answers)}; ${reserved} reserved, all ${CLIENTS} answered in ${reserveSeconds.toFixed(2)} s; p50 ${latency.percentile(50).toFixed(1)} ms, p99 ${latency.percentile(99).toFixed(1)} ms`,
   );
 
   // (c) overbooking: a carpool over capacity, or a seat count other than its standing reservations.
@@ -224,12 +252,13 @@ try {
     db('participations').where('role', 'passenger').whereNotNull('active_day').count({ n: '*' }),
   ]);
   const overbooking = Number(over?.n) + Number(mismatch?.n);
-  const seats = Math.min(CLIENTS, CARPOOLS * CAPACITY);
+  const seats = ROUNDS * ROUND_CARPOOLS * CAPACITY;
   if (overbooking !== 0 || Number(standing?.n) !== reserved) exitCode = 1;
 
-  // The same conditional UPDATE, raw, through the server's pool, at the same concurrency, same order, on emptied carpools.
+  // The ceiling: the same conditional UPDATE, raw through mysql2 (no knex, no transaction), at the same concurrency,
+  // in the same order, on the same carpools, emptied.
   await db('carpools').update({ seats_taken: 0 });
-  server.send({ type: 'raw-update', carpoolIds: plan.map((p) => p.carpoolId), concurrency: CONNECTIONS });
+  server.send({ type: 'raw-update', carpoolIds: rawPlan, concurrency: CONNECTIONS });
   const raw = await nextMessage<{ updated: number; seconds: number }>('raw-result');
   const rawRate = Math.round(raw.updated / raw.seconds);
 
@@ -244,7 +273,7 @@ try {
     );
   console.log(`\nlist cache: ${(listCached['req/s'] / listUncached['req/s']).toFixed(2)}x the uncached rate`);
   console.log(
-    `successful reservations: ${reserveRate}/s over HTTP (${reserved} of ${CLIENTS} attempts for ${seats} seats) vs ${rawRate}/s raw conditional UPDATE through the same pool (${raw.updated} rows in ${raw.seconds.toFixed(2)} s): ${(reserveRate / rawRate).toFixed(3)} of raw`,
+    `successful reservations: ${reserveRate}/s over HTTP (${reserved} of ${CLIENTS} attempts for ${seats} seats) vs ${rawRate}/s raw conditional UPDATE through mysql2 (${raw.updated} rows in ${raw.seconds.toFixed(2)} s): ${(reserveRate / rawRate).toFixed(3)} of raw; p99 ${latency.percentile(99).toFixed(1)} ms`,
   );
   console.log(`overbooking: ${overbooking} (carpools over capacity: ${over?.n}; seat count ≠ standing reservations: ${mismatch?.n})`);
   if (exitCode) console.error(`FAILED: overbooking ${overbooking}; standing reservations ${standing?.n} vs ${reserved} answered 201`);

@@ -15,12 +15,21 @@ import { assertFast, metric, startRig, summary, timed, Traffic, within, type Rig
 const FAILED = /^mate_mail_sends_total\{outcome="failed"\}/;
 const SENT = /^mate_mail_sends_total\{outcome="sent"\}/;
 
+/**
+ * A loopback port that refuses connections and stays refusing: one below the
+ * kernel's ephemeral range, so no other test's listen(0) can take it meanwhile
+ * and the client's own source port can never be it (a connection to a free
+ * ephemeral port can connect to itself and then wait for a greeting).
+ */
 async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  const refuses = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+  for (let port = 1; port < 1024; port++) if (await refuses(port)) return port;
+  throw new Error('every port below 1024 on 127.0.0.1 answers');
 }
 
 async function recoveryCallsAnswer202(rig: Rig) {
@@ -38,8 +47,7 @@ async function recoveryCallsAnswer202(rig: Rig) {
   // Three retries each (1 s, 4 s, 16 s), then given up: about 21 s.
   const gaveUp = await within(40_000, 'the mail queue gives up on both mails and counts them', async () => {
     return (await metric(t, FAILED)) >= failedBefore + 2;
-  });
-  await traffic.stop();
+  }).finally(() => traffic.stop());
   const lines = t.logs.join('');
   assert.ok((lines.match(/mail delivery failed; retrying/g) ?? []).length >= 6, 'each mail was retried three times');
   assert.ok((lines.match(/mail could not be delivered/g) ?? []).length >= 2, 'each undelivered mail is logged');

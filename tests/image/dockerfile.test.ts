@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { dockerignore, expand, parseDockerfile, parseEnv, type Stage } from './dockerfile.js';
+import { dockerignore, expand, parseArg, parseDockerfile, parseEnv, parseLabels, type Stage } from './dockerfile.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const text = fs.readFileSync(path.join(repoRoot, 'service', 'Dockerfile'), 'utf8');
@@ -56,6 +56,21 @@ test('the runtime stage runs node as a numeric non-root user, without a shell st
     assert.ok(fs.existsSync(path.join(repoRoot, 'service', 'src', 'main', `${name}.ts`)), `no service/src/main/${name}.ts`);
     assert.match(text, new RegExp(`dist/main/${name}\\.js`), `the Dockerfile does not document the ${name} command`);
   }
+});
+
+test("the runtime stage takes the build's version and commit as build arguments, into its labels and mate_build_info's env", () => {
+  const args = { VERSION: '1.2.3', GIT_COMMIT: 'a'.repeat(40) };
+  const declared = all(runtime, 'ARG').flatMap((a) => Object.keys(parseArg(a.args, df.globalArgs)));
+  assert.deepEqual(declared, Object.keys(args), 'ARG VERSION and ARG GIT_COMMIT');
+  const labels = Object.assign({}, ...all(runtime, 'LABEL').map((l) => parseLabels(l.args, args))) as Record<string, string>;
+  assert.equal(labels['org.opencontainers.image.version'], '1.2.3');
+  assert.equal(labels['org.opencontainers.image.revision'], args.GIT_COMMIT);
+  const env = Object.assign({}, ...all(runtime, 'ENV').map((e) => parseEnv(e.args, args))) as Record<string, string>;
+  assert.equal(env.MATE_VERSION, '1.2.3');
+  assert.equal(env.GIT_COMMIT, args.GIT_COMMIT);
+  // After the files: a new commit must not invalidate the layers.
+  const keywords = runtime.instructions.map((i) => i.keyword);
+  assert.ok(keywords.indexOf('ARG') > keywords.lastIndexOf('COPY'), 'the ARGs come after the last COPY');
 });
 
 test('what the service writes is on volumes the runtime user owns; the application files are not', () => {

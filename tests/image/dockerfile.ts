@@ -121,7 +121,7 @@ export function parseDockerfile(text: string): Dockerfile {
 }
 
 /** `NAME` or `NAME=default` → {NAME: default}; a redeclared global ARG keeps the global default. */
-function parseArg(args: string, globals: Record<string, string>): Record<string, string> {
+export function parseArg(args: string, globals: Record<string, string>): Record<string, string> {
   const m = /^([A-Za-z_]\w*)(?:=(.*))?$/.exec(args.trim());
   if (!m) throw new Error(`cannot parse ARG ${args}`);
   return { [m[1]!]: m[2] !== undefined ? unquote(m[2]) : (globals[m[1]!] ?? '') };
@@ -129,21 +129,28 @@ function parseArg(args: string, globals: Record<string, string>): Record<string,
 
 /** ENV `a=1 b="two words"` or the legacy `ENV a value`. */
 export function parseEnv(args: string, vars: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
   if (!/^[A-Za-z_]\w*=/.test(args)) {
     const m = /^(\S+)\s+(.*)$/.exec(args);
     if (!m) throw new Error(`cannot parse ENV ${args}`);
-    out[m[1]!] = expand(m[2]!, vars);
-    return out;
+    return { [m[1]!]: expand(m[2]!, vars) };
   }
-  const re = /([A-Za-z_]\w*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)\s*/g;
+  return parsePairs('ENV', /([A-Za-z_]\w*)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)\s*/g, args, vars);
+}
+
+/** LABEL `org.opencontainers.image.version=$VERSION a-b="c d"`: keys may hold dots, dashes and slashes. */
+export function parseLabels(args: string, vars: Record<string, string>): Record<string, string> {
+  return parsePairs('LABEL', /([\w.\-/]+)=("(?:[^"\\]|\\.)*"|'[^']*'|\S*)\s*/g, args, vars);
+}
+
+function parsePairs(keyword: string, re: RegExp, args: string, vars: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
   let consumed = 0;
   for (let m = re.exec(args); m; m = re.exec(args)) {
     if (m.index !== consumed) break;
     consumed = re.lastIndex;
-    out[m[1]!] = expand(unquote(m[2]!), { ...vars, ...out });
+    out[m[1]!] = expand(unquote(m[2]!), keyword === 'ENV' ? { ...vars, ...out } : vars);
   }
-  if (consumed !== args.length) throw new Error(`cannot parse ENV ${args}`);
+  if (consumed !== args.length) throw new Error(`cannot parse ${keyword} ${args}`);
   return out;
 }
 
@@ -232,6 +239,8 @@ export interface ReplayOptions {
   workDir: string;
   /** Command prefix that runs a program as root ([] when root already). */
   privileged: string[];
+  /** Values for the Dockerfile's ARGs (docker build --build-arg). */
+  buildArgs?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -245,6 +254,7 @@ export interface StageResult {
   entrypoint: string[];
   cmd: string[];
   exposed: string[];
+  labels: Record<string, string>;
 }
 
 export interface Replay {
@@ -308,6 +318,7 @@ export async function replayDockerfile(o: ReplayOptions): Promise<Replay> {
       entrypoint: parent?.entrypoint ?? [],
       cmd: parent?.cmd ?? [],
       exposed: [],
+      labels: { ...(parent?.labels ?? {}) },
     };
     const args: Record<string, string> = {};
     const vars = () => ({ ...args, ...r.env });
@@ -332,13 +343,18 @@ export async function replayDockerfile(o: ReplayOptions): Promise<Replay> {
       );
       if (unknownFlags.length) throw new Error(`${where}: the replay does not mirror --${unknownFlags.join(', --')}`);
       switch (ins.keyword) {
-        case 'ARG':
-          Object.assign(args, parseArg(expand(ins.args, vars()), dockerfile.globalArgs));
+        case 'ARG': {
+          const declared = parseArg(expand(ins.args, vars()), dockerfile.globalArgs);
+          for (const name of Object.keys(declared)) if (o.buildArgs?.[name] !== undefined) declared[name] = o.buildArgs[name];
+          key = sha256(key, JSON.stringify(declared));
+          Object.assign(args, declared);
           break;
+        }
         case 'ENV':
           Object.assign(r.env, parseEnv(ins.args, vars()));
           break;
         case 'LABEL':
+          Object.assign(r.labels, parseLabels(ins.args, vars()));
           break;
         case 'WORKDIR':
           r.workdir = path.posix.resolve(r.workdir, expand(ins.args, vars()));

@@ -2,27 +2,29 @@
  * The log pipeline's contract, from the API's lines to Kibana:
  * - the lines the API writes are valid against the Elasticsearch index
  *   template (every mapped field has the mapped type, no object/leaf clashes);
- * - the Filebeat sidecar config passes `filebeat test config`, and Filebeat
- *   (built from its Go module by scripts/observability/tools.sh) run on the
- *   file a real API process wrote with LOG_FILE emits one event per line with
- *   the request id, route, status and duration as typed fields;
+ * - the Filebeat sidecar config the operator renders (the only one) passes
+ *   `filebeat test config`, and Filebeat (built from its Go module by
+ *   scripts/observability/tools.sh, the version the chart ships) run on it
+ *   over the file a real API process wrote with LOG_FILE emits one event per
+ *   line with the request id, route, status and duration as typed fields and
+ *   the pod's Kubernetes fields from the Downward API;
  * - the Logstash pipeline writes to a data stream the template covers, and the
  *   Kibana export's objects reference each other and mapped fields.
  */
 import { after, before, describe, it } from 'node:test';
-import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import YAML from 'yaml';
 import { z } from 'zod';
 import { newMember } from '../../service/src/features/auth/fixtures.js';
 import { route } from '../../service/src/platform/http/routes.js';
 import { startTestApp, type TestApp } from '../../service/src/testing/harness.js';
 import { LOGGING_DIR, ROOT, eventually, run, tmpDir, tool } from './support.js';
-import { kubeconfigPath, kubectl, kubectlOk } from '../cluster/support.js';
+import { exampleApp } from '../../service/src/operator/fixtures.js';
+import { LOG_DIR } from '../../service/src/operator/names.js';
+import { filebeatConfig } from '../../service/src/operator/render.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -254,15 +256,11 @@ const NO_FILEBEAT = process.env.MATE_OBS_SKIP_FILEBEAT === '1' ? 'MATE_OBS_SKIP_
 describe('the Filebeat sidecar on a log file the API wrote', { skip: NO_FILEBEAT }, () => {
   const dir = tmpDir('mate-filebeat-');
   const logDir = path.join(dir, 'log');
-  const config = path.join(LOGGING_DIR, 'filebeat.yml');
-  const env = {
-    ...process.env,
-    POD_NAMESPACE: 'mate-test',
-    POD_NAME: 'mate-api-0',
-    NODE_NAME: 'node-0',
-    LOGSTASH_HOST: '127.0.0.1:5044',
-    MATE_LOG_DIR: logDir,
-  };
+  // The operator's rendering for the example MateApp; only the log directory is this test's.
+  const config = path.join(dir, 'filebeat.yml');
+  const app = exampleApp();
+  const pod = { namespace: 'mate-test', name: 'mate-api-0', uid: '0b3f8c1e-2d4a-4f6b-9c8d-1e2f3a4b5c6d', node: 'node-0' };
+  const env = { ...process.env, POD_NAMESPACE: pod.namespace, POD_NAME: pod.name, POD_UID: pod.uid, NODE_NAME: pod.node };
   const paths = (name: string) => [
     `--path.home=${path.join(dir, name)}`,
     `--path.data=${path.join(dir, name, 'data')}`,
@@ -273,6 +271,7 @@ describe('the Filebeat sidecar on a log file the API wrote', { skip: NO_FILEBEAT
 
   before(async () => {
     fs.mkdirSync(logDir, { recursive: true });
+    fs.writeFileSync(config, filebeatConfig(app).replaceAll(`${LOG_DIR}/`, `${logDir}/`));
     // The real entry point (embedded mode: SQLite, no other services), writing LOG_FILE as in the pod.
     const out: string[] = [];
     api = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'service', 'src', 'main', 'api.ts'), '--embedded'], {
@@ -296,7 +295,7 @@ describe('the Filebeat sidecar on a log file the API wrote', { skip: NO_FILEBEAT
       'the API to listen',
       async () => {
         if (api!.exitCode !== null) throw new Error(`the API exited: ${out.join('')}`);
-        return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out.join(''))?.[1];
+        return /listening on 127\.0\.0\.1:\d+ \((http:\/\/127\.0\.0\.1:\d+)\)/.exec(out.join(''))?.[1];
       },
       60_000,
     );
@@ -319,8 +318,8 @@ describe('the Filebeat sidecar on a log file the API wrote', { skip: NO_FILEBEAT
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('filebeat test config passes on the sidecar config', () => {
-    const r = run(tool('filebeat'), ['test', 'config', '-c', config, '--strict.perms=false', ...paths('check')], {});
+  it('filebeat test config passes on the sidecar config, given the Downward API environment', () => {
+    const r = run(tool('filebeat'), ['test', 'config', '-c', config, '--strict.perms=false', ...paths('check')], { env });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Config OK/);
   });
@@ -355,6 +354,20 @@ describe('the Filebeat sidecar on a log file the API wrote', { skip: NO_FILEBEAT
       assert.equal((e.error as { type?: string } | undefined)?.type, undefined, `decoded: ${JSON.stringify(e).slice(0, 300)}`);
       assert.equal((e.event as { dataset?: string }).dataset, 'mate.api');
       assert.deepEqual(checkAgainstTemplate(e), [], 'the event indexes under the template');
+      assert.deepEqual(e.kubernetes, {
+        namespace: pod.namespace,
+        pod: { name: pod.name, uid: pod.uid },
+        node: { name: pod.node },
+        container: { name: 'api' },
+        labels: {
+          'app_kubernetes_io/name': 'mate',
+          'app_kubernetes_io/instance': app.metadata.name,
+          'app_kubernetes_io/component': 'api',
+          'app_kubernetes_io/part-of': 'mate',
+          'app_kubernetes_io/managed-by': 'mate-operator',
+        },
+      });
+      assert.equal((e.agent as { ephemeral_id?: string }).ephemeral_id, undefined, 'agent.ephemeral_id is dropped');
     }
     for (const id of ids) {
       const e = events.find((x) => (x.http as { request?: { id?: string } } | undefined)?.request?.id === id);
@@ -420,148 +433,3 @@ describe('Logstash pipeline and Kibana objects', () => {
       );
   });
 });
-
-/** The local control plane (scripts/k8s/up.sh), when it runs: test.sh starts it whenever its scripts are present. */
-async function controlPlaneUp(): Promise<boolean> {
-  if (!fs.existsSync(kubeconfigPath)) return false;
-  try {
-    return (await kubectl(['get', '--raw=/readyz'])).code === 0;
-  } catch {
-    return false;
-  }
-}
-
-describe(
-  'the Filebeat sidecar adds its pod’s Kubernetes metadata, with only the rights filebeat-rbac.yaml grants',
-  { skip: NO_FILEBEAT },
-  async () => {
-    const up = !NO_FILEBEAT && (await controlPlaneUp());
-    const id = randomBytes(3).toString('hex');
-    const ns = `mate-logs-${id}`;
-    const role = `mate-log-shipper-${id}`;
-    const dir = tmpDir('mate-filebeat-k8s-');
-
-    before(async () => {
-      if (!up) return;
-      await kubectlOk(['create', 'namespace', ns]);
-      await eventually(
-        'the default service account',
-        async () => (await kubectl(['-n', ns, 'get', 'serviceaccount', 'default'])).code === 0,
-      );
-      const rbac = YAML.parse(fs.readFileSync(path.join(LOGGING_DIR, 'filebeat-rbac.yaml'), 'utf8')) as { metadata: { name: string } };
-      rbac.metadata.name = role;
-      const docs = [
-        rbac,
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'mate-api', namespace: ns } },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          metadata: { name: role },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-          subjects: [{ kind: 'ServiceAccount', name: 'mate-api', namespace: ns }],
-        },
-        {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: {
-            name: 'mate-api-0',
-            namespace: ns,
-            labels: { 'app.kubernetes.io/name': 'mate', 'app.kubernetes.io/component': 'api' },
-          },
-          spec: {
-            serviceAccountName: 'mate-api',
-            nodeName: 'kwok-node-1',
-            tolerations: [{ operator: 'Exists' }],
-            containers: [
-              { name: 'api', image: 'mate:test' },
-              { name: 'filebeat', image: 'filebeat:7.17.29' },
-            ],
-          },
-        },
-      ];
-      await kubectlOk(['apply', '-f', '-'], docs.map((d) => YAML.stringify(d)).join('---\n'));
-    });
-
-    after(async () => {
-      if (up) {
-        await kubectl(['delete', 'clusterrolebinding', role, '--ignore-not-found']);
-        await kubectl(['delete', 'clusterrole', role, '--ignore-not-found']);
-        await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
-
-    it(
-      'events carry the pod, namespace and node, and their labels',
-      { skip: up ? false : 'the local control plane is not running' },
-      async () => {
-        // The pod's service account token, as the sidecar would have it mounted.
-        const token = (await kubectlOk(['-n', ns, 'create', 'token', 'mate-api'])).trim();
-        const admin = YAML.parse(fs.readFileSync(kubeconfigPath, 'utf8')) as { clusters: Array<{ name: string; cluster: unknown }> };
-        const saConfig = path.join(dir, 'sa.kubeconfig');
-        fs.writeFileSync(
-          saConfig,
-          YAML.stringify({
-            apiVersion: 'v1',
-            kind: 'Config',
-            clusters: [{ name: 'local', cluster: admin.clusters[0]!.cluster }],
-            users: [{ name: 'sidecar', user: { token } }],
-            contexts: [{ name: 'sidecar', context: { cluster: 'local', user: 'sidecar', namespace: ns } }],
-            'current-context': 'sidecar',
-          }),
-          { mode: 0o600 },
-        );
-        const logDir = path.join(dir, 'log');
-        fs.mkdirSync(logDir);
-        const env = {
-          ...process.env,
-          POD_NAMESPACE: ns,
-          POD_NAME: 'mate-api-0',
-          NODE_NAME: 'kwok-node-1',
-          LOGSTASH_HOST: '127.0.0.1:5044',
-          MATE_LOG_DIR: logDir,
-        };
-        const fb = startFilebeat(path.join(LOGGING_DIR, 'filebeat.yml'), path.join(dir, 'fb'), env, [
-          '-E',
-          `processors.0.add_kubernetes_metadata.kube_config=${saConfig}`,
-        ]);
-        try {
-          // The processor starts its pod watcher in the background: write lines once it has.
-          await eventually(
-            'the metadata processor to reach the API server',
-            async () => /kubernetes env detected/.test(fb.stderr()),
-            30_000,
-          );
-          let n = 0;
-          const event = await eventually(
-            'an event with Kubernetes metadata',
-            async () => {
-              fs.appendFileSync(
-                path.join(logDir, 'api.log'),
-                `${JSON.stringify({ '@timestamp': new Date().toISOString(), 'log.level': 'info', message: `line ${++n}`, http: { request: { id: `k8s-${n}` } } })}\n`,
-              );
-              await new Promise((r) => setTimeout(r, 1_000));
-              return fb.events().find((e) => e.kubernetes);
-            },
-            45_000,
-          );
-          const k = event.kubernetes as {
-            namespace: string;
-            pod: { name: string; uid: string };
-            node: { name: string };
-            labels: Record<string, string>;
-          };
-          assert.equal(k.namespace, ns);
-          assert.equal(k.pod.name, 'mate-api-0');
-          assert.match(k.pod.uid, /^[0-9a-f-]{36}$/);
-          assert.equal(k.node.name, 'kwok-node-1');
-          assert.equal(k.labels['app_kubernetes_io/name'], 'mate');
-          assert.deepEqual(checkAgainstTemplate(event), [], 'the metadata indexes under the template');
-          assert.doesNotMatch(fb.stderr(), /forbidden/i, 'the ClusterRole grants all the processor reads');
-        } finally {
-          await fb.stop();
-        }
-      },
-    );
-  },
-);

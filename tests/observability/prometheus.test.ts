@@ -9,19 +9,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { z } from 'zod';
-import { newMember } from '../../service/src/features/auth/fixtures.js';
-import { MORNING, carpoolBody } from '../../service/src/features/carpools/fixtures.js';
-import { PNG_1x1, imageForm } from '../../service/src/features/files/fixtures.js';
-import { route } from '../../service/src/platform/http/routes.js';
-import { startTestApp, type TestApp } from '../../service/src/testing/harness.js';
-import { httpClient } from '../../service/src/testing/http.js';
-import { startTcpProxy } from '../../service/src/testing/tcp-proxy.js';
-import { testServices } from '../../service/src/testing/env.js';
-import { API_CONTAINER, API_JOB } from '../../dashboards/src/selectors.js';
+import { API_JOB } from '../../dashboards/src/selectors.js';
 import { EXTERNAL_SERIES, NO_LOCAL_DATA } from './allow-list.js';
+import { scriptedSession, startObservedApi, type ObservedApi } from './session.js';
 import {
-  RULES_FILE,
   annotationQueries,
   eventually,
   exposedNames,
@@ -31,7 +22,6 @@ import {
   parsePromQL,
   renderGrafana,
   run,
-  startPrometheus,
   tool,
   variableQueries,
   type PanelQuery,
@@ -61,91 +51,9 @@ const CONTRACT: Record<string, string[]> = {
   mate_build_info: ['version', 'commit'],
 };
 
-/** The labels the Prometheus Operator's ServiceMonitor adds in production, set statically here. */
-const TARGET_LABELS = { namespace: 'mate-local', pod: 'mate-api-local-0', container: API_CONTAINER, service: API_JOB, endpoint: 'http' };
-
-/** A route that fails the way a bug does: a bare 500. */
-const boom = route({
-  method: 'get',
-  path: '/test/boom',
-  tag: 'test',
-  summary: 'always fails',
-  access: 'public',
-  query: z.object({}),
-  handler: () => {
-    throw new Error('boom (an intended failure of the observability test)');
-  },
-});
-
-async function scriptedSession(t: TestApp, cutRedis: () => void, restoreRedis: () => void, prom: RunningPrometheus) {
-  const call = httpClient(t.url);
-  const statuses: string[] = [];
-  const note = (what: string, res: { status: number }) => statuses.push(`${what}: ${res.status}`);
-
-  // Members: sign-ups and sign-ins (newMember signs up and in through the API), wrong passwords, 404s.
-  const driver = await newMember(t, { driver: true, prefix: 'obsd' });
-  const otherDriver = await newMember(t, { driver: true, prefix: 'obsd' });
-  const riders = [await newMember(t, { prefix: 'obsr' }), await newMember(t, { prefix: 'obsr' }), await newMember(t, { prefix: 'obsr' })];
-  for (let i = 0; i < 2; i++)
-    note('wrong password', await call('POST', '/auth/signin', { body: { loginId: riders[0]!.loginId, password: 'not-the-password-1' } }));
-  for (const p of ['/nope', '/api/v1/nope', '/api/v1/carpools/999999999'])
-    note(`GET ${p}`, await call('GET', p, { token: riders[0]!.accessToken }));
-
-  // Carpools: one with a single seat (reserved, then full), one deleted.
-  const posted = await driver.call('POST', '/carpools', { body: carpoolBody(t, { capacity: 1 }) });
-  assert.equal(posted.status, 201, JSON.stringify(posted.body));
-  const id = posted.body.id as number;
-  note('reserve', await riders[0]!.call('POST', `/carpools/${id}/reservations`));
-  note('reserve (full)', await riders[1]!.call('POST', `/carpools/${id}/reservations`));
-  note('reserve (again)', await riders[0]!.call('POST', `/carpools/${id}/reservations`));
-  note('reserve (own)', await driver.call('POST', `/carpools/${id}/reservations`));
-  note('reserve (not found)', await riders[2]!.call('POST', '/carpools/999999999/reservations'));
-  note(
-    'report',
-    await riders[0]!.call('POST', `/carpools/${id}/reports`, { body: { title: '늦었어요', content: '30분 늦게 출발했습니다.' } }),
-  );
-  note('cancel', await riders[0]!.call('DELETE', `/carpools/${id}/reservations/me`));
-  const second = await otherDriver.call('POST', '/carpools', { body: carpoolBody(t, { capacity: 2 }) });
-  note('post second', second);
-  if (second.status === 201) note('delete', await otherDriver.call('DELETE', `/carpools/${second.body.id}`));
-  note('list', await riders[2]!.call('GET', '/carpools'));
-
-  // An image (object storage) and a recovery mail (SMTP).
-  note('upload', await riders[2]!.call('POST', '/files', { form: imageForm(PNG_1x1, 'me.png', 'profile', 'image/png') }));
-  note('forgot', await call('POST', '/auth/password/forgot', { body: { loginId: riders[2]!.loginId, email: riders[2]!.email } }));
-
-  // A bug: bare 500s. The first creates the series; rate() counts only what comes after Prometheus has seen it.
-  note('boom', await call('GET', '/test/boom'));
-  await eventually(
-    'Prometheus to see the 500',
-    async () => (await prom.query('mate_http_requests_total{status="500"}')).data?.result.length,
-  );
-  for (let i = 0; i < 2; i++) note('boom', await call('GET', '/test/boom'));
-
-  // Redis goes away long enough for Prometheus to see it, then comes back.
-  cutRedis();
-  for (let i = 0; i < 3; i++)
-    note(
-      'signin without Redis',
-      await call('POST', '/auth/signin', { body: { loginId: riders[1]!.loginId, password: riders[1]!.password } }),
-    );
-  await eventually('Prometheus to record Redis as down', async () => {
-    const r = await prom.query('mate_dependency_up{dependency="redis"} == 0');
-    return r.data?.result.length;
-  });
-  restoreRedis();
-  await eventually('the API to be ready again', async () => (await fetch(`${t.url}/readyz`)).ok);
-  note(
-    'signin with Redis back',
-    await call('POST', '/auth/signin', { body: { loginId: riders[1]!.loginId, password: riders[1]!.password } }),
-  );
-  return statuses;
-}
-
 describe('dashboards and alert rules against a real Prometheus scraping the API', { timeout: 240_000 }, () => {
-  let t: TestApp;
+  let api: ObservedApi;
   let prom: RunningPrometheus;
-  let redis: Awaited<ReturnType<typeof startTcpProxy>>;
   let metricsText = '';
   const dashboards = loadDashboards();
   const rules = loadRules();
@@ -154,26 +62,10 @@ describe('dashboards and alert rules against a real Prometheus scraping the API'
   const recorded = new Set(rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))));
 
   before(async () => {
-    const redisUrl = new URL(testServices().redisUrl);
-    redis = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port) });
-    t = await startTestApp({
-      now: MORNING,
-      extraRoutes: [boom],
-      rewriteUrls: (u) => ({ ...u, redis: Object.assign(new URL(u.redis), { port: String(redis.port) }).toString() }),
-    });
-    prom = await startPrometheus({
-      targets: [{ job: API_JOB, address: new URL(t.url).host, labels: TARGET_LABELS }],
-      ruleFiles: [RULES_FILE],
-    });
-    await eventually('the first scrape of the API', async () => (await prom.query(`up{job="${API_JOB}"} == 1`)).data?.result.length);
-    const statuses = await scriptedSession(
-      t,
-      () => redis.cut(),
-      () => redis.restore(),
-      prom,
-    );
-    console.log(`scripted session: ${statuses.join(', ')}`);
-    metricsText = await (await fetch(`${t.url}/metrics`)).text();
+    api = await startObservedApi();
+    prom = api.prom;
+    console.log(`scripted session: ${(await scriptedSession(api)).join(', ')}`);
+    metricsText = await (await fetch(`${api.t.url}/metrics`)).text();
     // Three more scrapes and rule evaluations after the session.
     const total = exposedTotal(metricsText);
     await eventually('Prometheus to have scraped the whole session', async () => {
@@ -184,9 +76,7 @@ describe('dashboards and alert rules against a real Prometheus scraping the API'
   });
 
   after(async () => {
-    await prom?.close();
-    await t?.close();
-    await redis?.close();
+    await api?.close();
   });
 
   it('parses every panel, annotation, variable and rule expression with the PromQL grammar', () => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { PROMETHEUS_RULE_FILE, ROOT, RULES_FILE, loadRules, parsePromQL, run, tool } from './support.js';
 import { kubeconfigPath, kubectl } from '../cluster/support.js';
+import { API_CONTAINER, API_JOB } from '../../service/src/platform/observability/contract.js';
 
 const TESTS_DIR = path.join(ROOT, 'dashboards', 'tests');
 const testFiles = fs
@@ -55,6 +56,23 @@ describe('alert rules', () => {
     const r = run(tool('promtool'), ['test', 'rules', ...testFiles], { cwd: TESTS_DIR });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.doesNotMatch(r.stdout + r.stderr, /FAILED/);
+  });
+
+  it("the unit tests' series carry the job and container of the contract the ServiceMonitor renders", () => {
+    const series = testFiles.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/series: '([^']+)'/g)].map((m) => m[1]!));
+    assert.ok(series.length > 0);
+    for (const s of series) {
+      const metric = /^[a-zA-Z_:][\w:]*/.exec(s)![0];
+      const job = /\bjob="([^"]+)"/.exec(s)?.[1];
+      const container = /\bcontainer="([^"]+)"/.exec(s)?.[1];
+      // The API's own series come from its targets; kube-state-metrics' name the pod's containers.
+      if (metric.startsWith('mate_') && job !== undefined) assert.equal(job, API_JOB, s);
+      if (metric.startsWith('kube_')) assert.ok(container === undefined || container === API_CONTAINER || container === 'filebeat', s);
+    }
+    assert.ok(
+      series.some((s) => s.startsWith(`up{job="${API_JOB}"`)),
+      "no series of the API's scrape targets",
+    );
   });
 
   it('the unit tests read the built rules and cover every alert, firing and not firing', () => {

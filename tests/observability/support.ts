@@ -5,6 +5,7 @@
  * read out of PromQL with Prometheus's own grammar (lezer-promql).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -39,8 +40,12 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(cmd: string, args: string[], opts: { input?: string; cwd?: string; timeoutMs?: number } = {}): RunResult {
-  const r = spawnSync(cmd, args, { input: opts.input, cwd: opts.cwd, encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000 });
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): RunResult {
+  const r = spawnSync(cmd, args, { input: opts.input, cwd: opts.cwd, env: opts.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000 });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -178,10 +183,37 @@ export interface PanelQuery {
   expr: string;
 }
 
+export interface GrafanaTarget {
+  refId: string;
+  expr?: string;
+  legendFormat?: string;
+  instant?: boolean;
+  datasource?: unknown;
+}
+
+export interface GrafanaPanel {
+  type: string;
+  title: string;
+  gridPos?: { x: number; y: number; w: number; h: number };
+  interval?: string;
+  targets?: GrafanaTarget[];
+  fieldConfig?: {
+    defaults?: {
+      unit?: string;
+      min?: number;
+      max?: number;
+      decimals?: number;
+      thresholds?: { steps: Array<{ value: number | null; color: string }> };
+      mappings?: Array<{ type: string; options: Record<string, { text?: string }> }>;
+      custom?: { drawStyle?: string; stacking?: { mode?: string }; thresholdsStyle?: { mode?: string } };
+    };
+  };
+}
+
 export interface GrafanaDashboard {
   uid: string;
   title: string;
-  panels?: Array<{ type: string; title: string; targets?: Array<{ refId: string; expr?: string }> }>;
+  panels?: GrafanaPanel[];
   templating?: { list: Array<{ name: string; type: string; query?: unknown }> };
   annotations?: { list: Array<{ name: string; expr?: string }> };
 }
@@ -240,14 +272,39 @@ export function loadRules(file = RULES_FILE): RuleFile {
 
 /**
  * Grafana's variables as the dashboards would send them with "All" selected
- * and a 1-second scrape interval behind the data source.
+ * and a 1-second scrape interval behind the data source; a range query over a
+ * run shorter than an hour passes intervals of its own.
  */
-export function renderGrafana(expr: string, opts: { keepVariables?: boolean } = {}): string {
+export function renderGrafana(
+  expr: string,
+  opts: { keepVariables?: boolean; rateInterval?: string; interval?: string; range?: string } = {},
+): string {
   const timed = expr
-    .replace(/\$__rate_interval\b/g, '1m')
-    .replace(/\$__interval\b/g, '15s')
-    .replace(/\$__range\b/g, '1h');
+    .replace(/\$__rate_interval\b/g, opts.rateInterval ?? '1m')
+    .replace(/\$__interval\b/g, opts.interval ?? '15s')
+    .replace(/\$__range\b/g, opts.range ?? '1h');
   return opts.keepVariables ? timed : timed.replace(/\$(namespace|instance)\b/g, '.*');
+}
+
+// --- The dashboards' pictures: pictures.ts draws them, pictures.test.ts checks they are current ---
+
+export const PICTURES_DIR = path.join(ROOT, 'docs', 'observability');
+export const PICTURES_MANIFEST = path.join(PICTURES_DIR, 'pictures.json');
+
+export interface PicturedDashboard {
+  uid: string;
+  title: string;
+  /** When the run the picture shows ended. */
+  date: string;
+  panels: Array<{ title: string; queries: string }>;
+}
+
+/** Each panel's title with a hash of its queries (the targets as built, less the data source): what a picture was drawn from. */
+export function picturedPanels(d: GrafanaDashboard): PicturedDashboard['panels'] {
+  return (d.panels ?? []).map((p) => {
+    const queries = (p.targets ?? []).map(({ datasource: _datasource, ...query }) => query);
+    return { title: p.title, queries: createHash('sha256').update(JSON.stringify(queries)).digest('hex').slice(0, 16) };
+  });
 }
 
 // --- PromQL ----------------------------------------------------------------------

@@ -1,40 +1,52 @@
 // The chart (charts/mate): helm lint --strict and kube-score are clean,
-// values.schema.json refuses bad values, every value is documented, and
+// values.schema.json refuses bad values, image.digest pins every MATE
+// container to repository:tag@digest, every value is documented, and
 // `helm install` into a namespace that enforces the restricted Pod Security
 // Standard gives a Ready MateApp once the operator (here a process using the
 // chart's own ServiceAccount token, so its RBAC is what is tested) reconciles
 // it: every owned object exists with an owner reference, the API Deployment
 // is Available, status Ready for the current generation, and `helm test`
-// passes (kwok completes the test pod our stages select).
+// passes (kwok completes the test pod our stages select). The release hooks'
+// pods run their real command as their own ServiceAccounts (hookPodRunner):
+// wait-ready lets the install finish, delete-mateapp the uninstall. The operator reads
+// the owned objects from its informers (a new generation costs no LIST), is
+// ready once synced, and owns its Lease through its Deployment; `helm
+// uninstall` then leaves nothing of the release in the namespace.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import { valueRows } from '../../k8s/crd/generate.js';
 import {
   CHART_DIR,
+  FAILING_MIGRATION_SUFFIX,
   GROUP,
   IMAGE_REPO,
   Scope,
   apps,
+  chartOperatorEnv,
   condition,
   core,
+  SECRET_NAMES,
   createSecrets,
   ensureCrd,
   getMateApp,
   helm,
   helmOk,
+  hookPodRunner,
+  kubectl,
   kubectlOk,
   kwokPool,
   namespace,
   operatorProcess,
   run,
-  runHook,
   serviceAccountKubeconfig,
   stopwatch,
   tempDir,
   tool,
+  waitFor,
   waitForCondition,
 } from './support.js';
 
@@ -94,6 +106,11 @@ test('values.schema.json refuses bad values before anything reaches the cluster'
     ['--set=app.api.logLevel=loud', /api\/logLevel/],
     ['--set=app.database.urlSecretRef.name=', /urlSecretRef\/name/],
     ['--set=operator.replicas=-1', /operator\/replicas/],
+    // Negative quantities: the API server would refuse the pods, so Helm must not make a revision.
+    ['--set-string=app.resources.requests.cpu=-100m', /app\/resources\/requests\/cpu/],
+    ['--set=app.logging.resources.limits.memory=-1', /app\/logging\/resources\/limits\/memory/],
+    ['--set-string=operator.resources.requests.cpu=-1', /operator\/resources\/requests\/cpu/],
+    ['--set=operator.resources.limits.memory=-5', /operator\/resources\/limits\/memory/],
   ];
   for (const [arg, message] of bad) {
     const r = await run(tool('helm'), ['template', 'mate', CHART_DIR, arg]);
@@ -102,11 +119,62 @@ test('values.schema.json refuses bad values before anything reaches the cluster'
   }
 });
 
-test('every value in values.yaml is documented, and the README table lists them all', () => {
+test('image.digest: every MATE container, the MateApp and the wait hook name repository:tag@digest; the tag still names the version', async () => {
+  const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+  const pinned = `registry.example.com/mate/service:1.2.3@${digest}`;
+  const refs = (out: string) => out.match(/registry\.example\.com\/mate\/service[^\s"]*/g) ?? [];
+  const r = await run(tool('helm'), ['template', 'mate', CHART_DIR, '--set', 'image.tag=1.2.3', '--set', `image.digest=${digest}`]);
+  assert.equal(r.code, 0, r.stderr);
+  // The MateApp's spec.image, the operator's container, the hook Jobs (and what wait-ready waits for), the test pod.
+  assert.ok(refs(r.stdout).length >= 5, r.stdout);
+  assert.deepEqual([...new Set(refs(r.stdout))], [pinned]);
+  const app = parseAllDocuments(r.stdout)
+    .map((d) => d.toJSON() as { kind?: string; spec?: { image?: string } })
+    .find((o) => o?.kind === 'MateApp');
+  assert.equal(app?.spec?.image, pinned);
+  assert.match(r.stdout, /app\.kubernetes\.io\/version: "1\.2\.3"/);
+
+  const byTag = await run(tool('helm'), ['template', 'mate', CHART_DIR, '--set', 'image.tag=1.2.3']);
+  assert.deepEqual([...new Set(refs(byTag.stdout))], ['registry.example.com/mate/service:1.2.3'], 'a digest without image.digest');
+  for (const bad of ['abc', 'sha256:xyz', `sha512:${'a'.repeat(128)}`, `@${digest}`]) {
+    const refused = await run(tool('helm'), ['template', 'mate', CHART_DIR, '--set-string', `image.digest=${bad}`]);
+    assert.notEqual(refused.code, 0, `image.digest=${bad} was accepted`);
+    assert.match(refused.stderr, /image\/digest/);
+  }
+});
+
+test("the operator's ServiceMonitor only where the Prometheus Operator's API is served", async () => {
+  const monitors = async (...args: string[]) => {
+    const r = await run(tool('helm'), ['template', 'mate', CHART_DIR, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return (r.stdout.match(/^kind: ServiceMonitor$/gm) ?? []).length;
+  };
+  assert.equal(await monitors(), 0, 'a ServiceMonitor for a cluster that cannot take one');
+  assert.equal(await monitors('--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor'), 1);
+  assert.equal(
+    await monitors('--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor', '--set', 'operator.serviceMonitor.enabled=false'),
+    0,
+  );
+});
+
+test('every value in values.yaml is documented, every key of the schema is in values.yaml, and the README table lists them all', () => {
   const rows = valueRows();
   assert.ok(rows.length > 100, `only ${rows.length} values found`);
   const undocumented = rows.filter((r) => !r.description).map((r) => r.key);
   assert.deepEqual(undocumented, [], 'values without a "# -- " comment');
+  // And every key the schema (so the CRD) takes is in values.yaml, so in the README table.
+  type Node = { properties?: Record<string, Node> };
+  const byKey = new Map(rows.map((r) => [r.key, r]));
+  const missing: string[] = [];
+  const walk = (schema: Node, prefix: string) => {
+    for (const [key, child] of Object.entries(schema.properties ?? {})) {
+      const row = byKey.get(prefix + key);
+      if (!row) missing.push(prefix + key);
+      else if (!row.leaf) walk(child, `${prefix}${key}.`);
+    }
+  };
+  walk(JSON.parse(readFileSync(path.join(CHART_DIR, 'values.schema.json'), 'utf8')) as Node, '');
+  assert.deepEqual(missing, [], 'keys the schema takes that values.yaml and the README do not mention');
 });
 
 test('helm install in a restricted namespace: the operator (with the chart RBAC) makes a Ready MateApp, helm test passes', async (t) => {
@@ -120,7 +188,7 @@ test('helm install in a restricted namespace: the operator (with the chart RBAC)
   await createSecrets(ns);
   const values = {
     image: { repository: IMAGE_REPO, tag: '1.0.0' },
-    operator: { replicas: 2 },
+    operator: { replicas: 2, nodeSelector: pool.nodeSelector, tolerations: pool.tolerations },
     app: {
       commuteScaling: { enabled: false },
       scheduling: { nodeSelector: pool.nodeSelector, tolerations: pool.tolerations },
@@ -129,25 +197,40 @@ test('helm install in a restricted namespace: the operator (with the chart RBAC)
   };
   const valuesFile = path.join(tempDir(scope, 'mate-values-'), 'values.json');
   writeFileSync(valuesFile, JSON.stringify(values));
+  // The release hooks run their real command, as their own ServiceAccounts, while Helm waits on them.
+  const hookRuns = hookPodRunner(scope, ns);
   scope.defer('helm uninstall', () => helm(['uninstall', 'mate', '-n', ns, '--wait', '--timeout=60s']));
-  const install = await helmOk(['install', 'mate', CHART_DIR, '-n', ns, '-f', valuesFile, '--wait', '--timeout=120s']);
-  mark('helm install --wait');
-  assert.match(install, /STATUS: deployed/);
-  assert.match(install, /MATE 1\.0\.0 is being installed as MateApp mate/, 'NOTES.txt was not rendered');
+  const installing = helm(['install', 'mate', CHART_DIR, '-n', ns, '-f', valuesFile, '--wait', '--timeout=120s']);
 
-  // The chart's operator pods were admitted under the restricted standard
+  // The chart's operator pods are admitted under the restricted standard
   // (kwok runs them: no process). The real operator runs here, as the chart's
   // ServiceAccount, so every API call goes through the chart's Roles.
-  const operatorPods = await core().listNamespacedPod({
-    namespace: ns,
-    labelSelector: 'app.kubernetes.io/name=mate-operator,app.kubernetes.io/component=operator',
+  const operatorPods = await waitFor('the chart operator pods to run', async () => {
+    const pods = await core().listNamespacedPod({
+      namespace: ns,
+      labelSelector: 'app.kubernetes.io/name=mate-operator,app.kubernetes.io/component=operator',
+    });
+    return pods.items.length === 2 && pods.items.every((p) => p.status?.phase === 'Running') ? pods : undefined;
   });
   assert.equal(operatorPods.items.length, 2);
-  for (const p of operatorPods.items) assert.equal(p.status?.phase, 'Running');
   const kubeconfig = await serviceAccountKubeconfig(scope, ns, 'mate-operator');
-  const op = await operatorProcess(scope, { namespace: ns, kubeconfig, env: { LEADER_ELECTION_ID: 'mate-operator' } });
-
+  const op = await operatorProcess(scope, { namespace: ns, kubeconfig, env: await chartOperatorEnv(ns) });
   mark('operator started');
+  const install = await installing;
+  mark('helm install --wait');
+  assert.equal(install.code, 0, install.stdout + install.stderr);
+  assert.match(install.stdout, /STATUS: deployed/);
+  assert.match(install.stdout, /MATE 1\.0\.0 is being installed as MateApp mate/, 'NOTES.txt was not rendered');
+  // The control plane serves the Prometheus Operator's CRDs: the operator's ServiceMonitor is made.
+  assert.doesNotMatch(install.stdout, /No ServiceMonitor for the operator/);
+  await kubectlOk(['-n', ns, 'get', 'servicemonitor', 'mate-operator']);
+  // The post-install hook's command ran for real (kwok does not complete it) and let Helm go on.
+  assert.deepEqual(
+    hookRuns.map((r) => `${r.command}: ${r.code}`),
+    ['wait-ready: 0'],
+  );
+  assert.match(hookRuns[0]!.output, /wait-ready: mate runs 1\.0\.0/);
+
   const app = await waitForCondition(ns, 'mate', 'Ready', 'True', 'Available', 120_000);
   mark('MateApp Ready');
   assert.equal(app.status?.observedGeneration, app.metadata.generation);
@@ -209,19 +292,19 @@ test('helm install in a restricted namespace: the operator (with the chart RBAC)
     assert.deepEqual(c?.args, ['dist/main/api.js']);
   }
 
-  // The post-install hook's command, for real this time (on kwok the hook Job's pod is a fake).
-  const hook = await runHook('wait-ready', { MATEAPP_NAMESPACE: ns, MATEAPP_NAME: 'mate', MATEAPP_IMAGE: `${IMAGE_REPO}:1.0.0` });
-  assert.equal(hook.code, 0, hook.output);
-  assert.match(hook.output, /wait-ready: mate runs 1\.0\.0/);
-
-  // helm test: the pod is admitted (restricted), lands on the pool, and kwok completes it.
+  // helm test: the pod is admitted (restricted), lands on the pool, kwok completes it, and Helm deletes it.
+  const testPod = await helmOk(['get', 'hooks', 'mate', '-n', ns]);
+  assert.match(testPod, /mate\.example\.com\/api-client: "true"/, 'the test pod is not an allowed API client');
+  assert.match(testPod, /http:\/\/mate\.[\w-]+\.svc\/readyz/);
   const helmTest = await helm(['test', 'mate', '-n', ns, '--timeout=90s']);
   mark('helm test');
   assert.equal(helmTest.code, 0, helmTest.stdout + helmTest.stderr);
   assert.match(helmTest.stdout, /TEST SUITE:\s+mate-test-readyz[\s\S]*Phase:\s+Succeeded/);
-  const testPod = await core().readNamespacedPod({ name: 'mate-test-readyz', namespace: ns });
-  assert.equal(testPod.metadata?.labels?.['mate.example.com/api-client'], 'true', 'the test pod is not an allowed API client');
-  assert.match(testPod.spec?.containers[0]?.args?.join(' ') ?? '', /http:\/\/mate\.[\w-]+\.svc\/readyz/);
+  await waitFor('helm to delete the test pod', async () =>
+    (await kubectl(['-n', ns, 'get', 'pod', 'mate-test-readyz', '--ignore-not-found', '-o', 'name'])).stdout.trim() === ''
+      ? true
+      : undefined,
+  );
 
   // The operator's own metrics, and no RBAC refusal in its log.
   assert.equal(await op.metric('mate_operator_leader'), 1);
@@ -230,8 +313,112 @@ test('helm install in a restricted namespace: the operator (with the chart RBAC)
   const forbidden = op.lines.filter((l) => /forbidden/i.test(l));
   assert.deepEqual(forbidden, [], 'the operator hit RBAC refusals');
   const lease = JSON.parse(await kubectlOk(['-n', ns, 'get', 'lease', 'mate-operator', '-o', 'json'])) as {
+    metadata: { ownerReferences?: { kind: string; name: string; uid: string }[] };
     spec: { holderIdentity: string };
   };
   assert.match(lease.spec.holderIdentity, new RegExp(`^${op.name}_`));
+  const operatorDeployment = await apps().readNamespacedDeployment({ name: 'mate-operator', namespace: ns });
+  assert.deepEqual(
+    lease.metadata.ownerReferences?.map((r) => `${r.kind}/${r.name}/${r.uid}`),
+    [`Deployment/mate-operator/${operatorDeployment.metadata?.uid}`],
+    'the Lease is not owned by the operator Deployment',
+  );
   assert.equal((await getMateApp(ns, 'mate')).status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  assert.equal((await fetch(`${op.metricsUrl}/readyz`)).status, 200, 'the synced leader is not ready');
+  assert.equal((await fetch(`${op.metricsUrl}/healthz`)).status, 200);
+
+  // A new generation is reconciled from the informers' caches: no LIST beyond the informers' own.
+  const lists = async () => (await op.metric('mate_operator_rest_client_requests_total', { verb: 'LIST' })) ?? 0;
+  const listsBefore = await lists();
+  assert.ok(listsBefore > 0, 'the informers made no LIST');
+  const generation = (await getMateApp(ns, 'mate')).metadata.generation!;
+  await helmOk([
+    'upgrade',
+    'mate',
+    CHART_DIR,
+    '-n',
+    ns,
+    '--reuse-values',
+    '--set',
+    'app.replicas.max=9',
+    '--set',
+    'hooks.waitReady.enabled=false',
+  ]);
+  const next = await waitForCondition(ns, 'mate', 'Ready', 'True', 'Available', 60_000);
+  assert.ok(next.metadata.generation! > generation);
+  assert.equal(await lists(), listsBefore, 'a reconcile LISTed from the API server instead of the informers');
+  assert.ok(((await op.metric('mate_operator_workqueue_adds_total')) ?? 0) > 0);
+
+  // Resources the cluster cannot run are refused before anything changes: a negative request by the
+  // values schema (no revision at all), a request above its limit by the CRD (the upgrade fails at once).
+  const revisions = async () => (JSON.parse(await helmOk(['history', 'mate', '-n', ns, '-o', 'json'])) as unknown[]).length;
+  const before = await revisions();
+  const upgrade = (...set: string[]) =>
+    helm(['upgrade', 'mate', CHART_DIR, '-n', ns, '--reuse-values', ...set, '--wait', '--atomic', '--timeout=120s']);
+  const negative = await upgrade('--set-string', 'app.resources.requests.cpu=-100m');
+  assert.notEqual(negative.code, 0, 'a negative CPU request was accepted');
+  assert.match(negative.stderr, /app\/resources\/requests\/cpu/);
+  assert.equal(await revisions(), before, 'Helm made a revision for a negative CPU request');
+  const aboveLimit = await upgrade('--set-string', 'app.resources.requests.cpu=2');
+  assert.notEqual(aboveLimit.code, 0, 'a CPU request above its limit was accepted');
+  assert.match(aboveLimit.stderr, /requests\.cpu must not exceed limits\.cpu/);
+  assert.equal((await getMateApp(ns, 'mate')).spec.resources.requests.cpu, '100m', 'the MateApp was changed');
+  mark('bad resources refused');
+
+  // Uninstall leaves nothing of the release: the Lease goes with the operator's Deployment, hooks and the test pod are gone.
+  await helmOk(['uninstall', 'mate', '-n', ns, '--wait', '--timeout=90s']);
+  mark('helm uninstall');
+  // The pre-delete hook deleted the MateApp for real, while the operator still ran.
+  assert.deepEqual(
+    hookRuns.map((r) => `${r.command}: ${r.code}`),
+    ['wait-ready: 0', 'delete-mateapp: 0'],
+  );
+  await op.stop(); // the operator's pod would have gone with its Deployment
+  const kinds =
+    'all,serviceaccounts,roles,rolebindings,leases,configmaps,networkpolicies,poddisruptionbudgets,jobs,ingresses,mateapps,servicemonitors,prometheusrules';
+  const expected = ['configmap/kube-root-ca.crt', 'serviceaccount/default', ...Object.values(SECRET_NAMES).map((n) => `secret/${n}`)];
+  let left: string[] = [];
+  await waitFor(
+    'nothing of the release to be left',
+    async () => {
+      const names = (await kubectlOk(['-n', ns, 'get', `${kinds},secrets`, '-o', 'name'])).split('\n').filter(Boolean);
+      left = names.map((n) => n.replace(/^([a-z]+)(\.[\w.]+)?\//, '$1/')).filter((n) => !expected.includes(n));
+      return left.length === 0 ? true : undefined;
+    },
+    90_000,
+  ).catch((err: unknown) => {
+    throw new Error(`left after helm uninstall: ${left.join(', ')}`, { cause: err });
+  });
+  mark('nothing left');
+});
+
+test('a release hook that fails is deleted with its pod, ServiceAccount and Role (hook-failed): nothing for uninstall to miss', async (t) => {
+  await ensureCrd();
+  const scope = new Scope(t);
+  const pool = await kwokPool(scope, { jobDelayMs: 500 });
+  const ns = await namespace(scope, 'chart-hookfail');
+  await createSecrets(ns);
+  // Our kwok pool fails every Job pod of an image tagged -failmigration: here the wait hook's.
+  const values = {
+    image: { repository: IMAGE_REPO, tag: `1.0.0${FAILING_MIGRATION_SUFFIX}` },
+    operator: { replicas: 0, nodeSelector: pool.nodeSelector, tolerations: pool.tolerations },
+    test: { enabled: false },
+  };
+  const valuesFile = path.join(tempDir(scope, 'mate-values-'), 'values.json');
+  writeFileSync(valuesFile, JSON.stringify(values));
+  // Without hooks: the pre-delete hook's pod would fail like the wait hook's (same image), the
+  // uninstall with it, and the release's cluster-scoped admission policy would outlive the namespace.
+  scope.defer('helm uninstall', () => helm(['uninstall', 'mate', '-n', ns, '--no-hooks', '--wait', '--timeout=60s']));
+  const install = await helm(['install', 'mate', CHART_DIR, '-n', ns, '-f', valuesFile, '--wait', '--timeout=90s']);
+  assert.notEqual(install.code, 0, 'the install succeeded although its hook failed');
+  assert.match(install.stderr, /mate-operator-wait/);
+  await waitFor('the failed hook and its pod to be gone', async () => {
+    const left = await kubectlOk(['-n', ns, 'get', 'jobs,pods,serviceaccounts,roles,rolebindings', '-l', 'helm.sh/chart', '-o', 'name']);
+    const hookPods = await kubectlOk(['-n', ns, 'get', 'pods', '-l', 'app.kubernetes.io/component=hook', '-o', 'name']);
+    return `${left}${hookPods}`.includes('mate-operator-wait') || hookPods.trim() ? undefined : true;
+  });
+  // Uninstalled, nothing of the failed release is left, its cluster-scoped admission policy included.
+  await helmOk(['uninstall', 'mate', '-n', ns, '--no-hooks', '--wait', '--timeout=60s']);
+  const policies = await kubectlOk(['get', 'validatingadmissionpolicies,validatingadmissionpolicybindings', '-o', 'name']);
+  assert.doesNotMatch(policies, new RegExp(`/${ns}-mate-operator`), 'the release’s admission policy outlived it');
 });

@@ -2,8 +2,9 @@
 // (the chart's copy and values.schema.json are generated from it), a
 // structural schema with defaults, validation that refuses bad MateApps
 // before any operator sees them (image reference, min > max, missing Secret
-// references, logging without Logstash hosts, name length), the status and
-// scale subresources and the printer columns.
+// references, logging without Logstash hosts, name length, negative quantities,
+// a request above its limit), the status subresource (and no scale
+// subresource: spec.replicas.min has one writer, Helm) and the printer columns.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,7 +28,7 @@ test('the chart CRD, values.schema.json and the values table are generated from 
   }
 });
 
-test('the CRD is established with status and scale subresources and printer columns', async () => {
+test('the CRD is established with a status subresource, no scale subresource, and printer columns', async () => {
   await ensureCrd();
   const crd = JSON.parse(await kubectlOk(['get', 'crd', `mateapps.${GROUP}`, '-o', 'json'])) as {
     spec: {
@@ -48,11 +49,7 @@ test('the CRD is established with status and scale subresources and printer colu
   );
   const v = crd.spec.versions.find((x) => x.name === 'v1alpha1');
   assert.ok(v?.subresources?.status, 'no status subresource');
-  assert.deepEqual(v.subresources.scale, {
-    specReplicasPath: '.spec.replicas.min',
-    statusReplicasPath: '.status.replicas',
-    labelSelectorPath: '.status.selector',
-  });
+  assert.equal(v.subresources.scale, undefined, 'a scale subresource: a second writer of spec.replicas.min besides Helm');
   const columns = v.additionalPrinterColumns?.map((c) => c.name) ?? [];
   for (const c of ['Version', 'Ready', 'Reason', 'Replicas', 'Min', 'Max', 'Age']) assert.ok(columns.includes(c), `no ${c} column`);
   assert.deepEqual(crd.status.acceptedNames.shortNames, ['mate']);
@@ -115,6 +112,32 @@ test('the API server fills the defaults and refuses invalid MateApps', async (t)
     ['logging without Logstash hosts', mateApp(ns, 'i', { logging: { enabled: true } }), /logstashHosts needs at least one/],
     ['an Ingress without a host', mateApp(ns, 'j', { ingress: { enabled: true } }), /ingress\.host is required/],
     ['a name over 40 characters', mateApp(ns, 'x'.repeat(41)), /at most 40 characters/],
+    [
+      'a negative CPU request',
+      mateApp(ns, 'm', { resources: { requests: { cpu: '-100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } } }),
+      /spec\.resources\.requests\.cpu in body should match/,
+    ],
+    [
+      'a negative integer memory limit',
+      mateApp(ns, 'n', { resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: -1 } } }),
+      /spec\.resources\.limits\.memory in body should be greater than or equal to 0/,
+    ],
+    [
+      'a CPU request above its limit',
+      mateApp(ns, 'o', { resources: { requests: { cpu: 2, memory: '256Mi' }, limits: { cpu: '1500m', memory: '512Mi' } } }),
+      /spec\.resources\.requests\.cpu: Invalid value: .*requests\.cpu must not exceed limits\.cpu/,
+    ],
+    [
+      "a Filebeat sidecar's memory request above its limit",
+      mateApp(ns, 'p', {
+        logging: {
+          enabled: true,
+          logstashHosts: ['logstash:5044'],
+          resources: { requests: { cpu: '20m', memory: '1Gi' }, limits: { cpu: '200m', memory: '160Mi' } },
+        },
+      }),
+      /spec\.logging\.resources\.requests\.memory: Invalid value: .*requests\.memory must not exceed limits\.memory/,
+    ],
   ];
   const missingRef = mateApp(ns, 'k');
   delete (missingRef.spec as Record<string, unknown>).database;
@@ -129,15 +152,13 @@ test('the API server fills the defaults and refuses invalid MateApps', async (t)
   }
 });
 
-test('kubectl scale sets the replica floor through the scale subresource, within the CEL rule', async (t) => {
+test('kubectl scale on a MateApp is refused: Helm is the one writer of spec.replicas.min', async (t) => {
   await ensureCrd();
   const scope = new Scope(t);
   const ns = await namespace(scope, 'crd-scale');
   await kubectlOk(['apply', '--server-side', '-f', '-'], JSON.stringify(mateApp(ns, 'scaled', { replicas: { min: 2, max: 6 } })));
-  await kubectlOk(['-n', ns, 'scale', `mateapps.${GROUP}/scaled`, '--replicas=4']);
-  assert.equal((await getMateApp(ns, 'scaled')).spec.replicas.min, 4);
-  const above = await kubectl(['-n', ns, 'scale', `mateapps.${GROUP}/scaled`, '--replicas=9']);
-  assert.notEqual(above.code, 0, 'scaling above replicas.max was accepted');
-  assert.match(above.stderr, /replicas\.min must not exceed replicas\.max/);
-  assert.equal((await getMateApp(ns, 'scaled')).spec.replicas.min, 4);
+  const scaled = await kubectl(['-n', ns, 'scale', `mateapps.${GROUP}/scaled`, '--replicas=4']);
+  assert.notEqual(scaled.code, 0, 'kubectl scale was accepted');
+  assert.match(scaled.stderr, /could not find the requested resource|not found/i);
+  assert.equal((await getMateApp(ns, 'scaled')).spec.replicas.min, 2);
 });

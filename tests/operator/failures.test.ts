@@ -7,7 +7,10 @@
 //   Deployment misses its progress deadline and the operator rolls back to
 //   the last good version within the deadline (plus the controller's check),
 //   records it in status and in an Event, and the ready replicas never drop
-//   below the desired count.
+//   below the desired count;
+// - a dependency outage during a rollout (every pod, old and new, fails its
+//   readiness, as /readyz does while Redis is down): the rollout is paused
+//   instead of rolled back, says so, and finishes once the pods are ready again.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -21,6 +24,8 @@ import {
   createSecrets,
   ensureCrd,
   getMateApp,
+  kubectl,
+  kubectlOk,
   kwokPool,
   mateApp,
   mateAppEvents,
@@ -189,4 +194,85 @@ test('a rollout that cannot progress is rolled back to the last good version, in
   });
   assert.equal(next.status?.rollback, undefined, 'the rollback record outlived a good rollout');
   mark('2.0.1 Ready');
+});
+
+/** Sets the Ready condition of every API pod of the MateApp (what the kubelet does with /readyz's answer). */
+async function setApiPodsReady(ns: string, app: string, ready: 'True' | 'False'): Promise<void> {
+  const pods = JSON.parse(
+    await kubectlOk(['-n', ns, 'get', 'pods', '-l', `app.kubernetes.io/instance=${app},app.kubernetes.io/component=api`, '-o', 'json']),
+  ) as { items: { metadata: { name: string }; status?: { phase?: string; conditions?: { type: string; status: string }[] } }[] };
+  for (const pod of pods.items) {
+    if (pod.status?.phase !== 'Running' || pod.status.conditions?.find((c) => c.type === 'Ready')?.status === ready) continue;
+    const conditions = ['Ready', 'ContainersReady'].map((type) => ({ type, status: ready, lastTransitionTime: new Date().toISOString() }));
+    await kubectl([
+      '-n',
+      ns,
+      'patch',
+      'pod',
+      pod.metadata.name,
+      '--subresource=status',
+      '--type=strategic',
+      '-p',
+      JSON.stringify({ status: { conditions } }),
+    ]);
+  }
+}
+
+test('a dependency outage during a rollout pauses it instead of rolling back; it finishes once the pods are ready again', async (t) => {
+  const mark = stopwatch(t);
+  await ensureCrd();
+  const scope = new Scope(t);
+  const pool = await kwokPool(scope, { jobDelayMs: 500 });
+  const ns = await namespace(scope, 'outage');
+  await createSecrets(ns);
+  const op = await operatorInProcess(scope, { namespace: ns });
+  const spec = {
+    scheduling: { nodeSelector: pool.nodeSelector, tolerations: pool.tolerations },
+    rollout: { progressDeadlineSeconds: 30 },
+  };
+  await apply(mateApp(ns, 'api', spec));
+  await waitForCondition(ns, 'api', 'Ready', 'True', 'Available');
+  mark('1.0.0 Ready');
+
+  // Redis goes down: every running pod fails its readiness; then a new version ships, whose pods fail it too.
+  await setApiPodsReady(ns, 'api', 'False');
+  await waitFor('no ready API pod', async () => ((await readDeployment(ns, 'api'))?.status?.readyReplicas ?? 0) === 0 || undefined);
+  const v2 = `${IMAGE_REPO}:2.0.0${UNREADY_SUFFIX}`;
+  await apply(mateApp(ns, 'api', { ...spec, image: v2 }));
+  const waiting = await waitForCondition(ns, 'api', 'Degraded', 'True', 'DependenciesUnavailable');
+  mark('Degraded=DependenciesUnavailable');
+  assert.equal(condition(waiting, 'Ready')?.reason, 'DependenciesUnavailable');
+  assert.match(
+    condition(waiting, 'Degraded')!.message,
+    /no API pod of 1\.0\.0 or 2\.0\.0-unready is ready .*waits instead of rolling back/,
+  );
+  assert.equal(waiting.status?.rollback, undefined, 'rolled back during a dependency outage');
+  // Paused, the Deployment runs no progress deadline: nothing can stall into a rollback while it waits.
+  const paused = await waitFor('the Deployment to be paused', async () => {
+    const d = await readDeployment(ns, 'api');
+    return d?.spec?.paused && d.status?.conditions?.find((c) => c.type === 'Progressing')?.reason === 'DeploymentPaused' ? d : undefined;
+  });
+  assert.equal(apiImageOf(paused), v2);
+  assert.ok((await mateAppEvents(ns, 'api')).some((e) => e.type === 'Warning' && e.reason === 'DependenciesUnavailable'));
+
+  // Redis is back: every pod passes its readiness again, including the new ones the resumed rollout makes.
+  const recovering = sampler(() => setApiPodsReady(ns, 'api', 'True'), 200);
+  let done;
+  try {
+    done = await waitFor(
+      '2.0.0-unready Ready',
+      async () => {
+        const app = await getMateApp(ns, 'api');
+        return app.status?.version === '2.0.0-unready' && condition(app, 'Ready')?.status === 'True' ? app : undefined;
+      },
+      90_000,
+    );
+  } finally {
+    await recovering.stop();
+  }
+  mark('2.0.0 rolled out');
+  assert.equal(done.status?.rollback, undefined);
+  assert.equal(done.status?.lastGoodVersion, '2.0.0-unready');
+  assert.equal((await readDeployment(ns, 'api'))?.spec?.paused ?? false, false, 'the Deployment stayed paused');
+  assert.equal((await op.metrics.registry.getSingleMetric('mate_operator_rollbacks_total')?.get())?.values[0]?.value ?? 0, 0);
 });

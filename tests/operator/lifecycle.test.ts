@@ -1,6 +1,8 @@
 // The operator keeps the world as the MateApp says, over its whole life:
 // - a hand edit of a field it owns is reverted, a deleted object is recreated
 //   (informers on the owned kinds, server-side apply with force);
+// - a rotated Secret rolls the API pods (the hash of the values they read is
+//   in their template);
 // - deleting the MateApp removes everything: owner references for what is in
 //   its namespace, the finalizer for the dashboards in Grafana's namespace;
 // - an operator killed in the middle of a release is replaced by a new one
@@ -106,6 +108,36 @@ test('hand edits of owned fields are reverted and deleted objects are recreated'
   mark('deleted objects recreated');
   const app = await getMateApp(ns, 'api');
   assert.equal(condition(app, 'Ready')?.status, 'True');
+});
+
+test('a rotated Secret rolls the API pods of the same version, and the MateApp is Ready again', async (t) => {
+  await ensureCrd();
+  const scope = new Scope(t);
+  const ns = await namespace(scope, 'rotate');
+  await createSecrets(ns);
+  await operatorInProcess(scope, { namespace: ns });
+  await apply(mateApp(ns, 'api'));
+  await waitForCondition(ns, 'api', 'Ready', 'True', 'Available');
+  const hash = (d: k8s.V1Deployment | undefined) => d?.spec?.template.metadata?.annotations?.[`${GROUP}/secrets-hash`];
+  const before = hash(await readDeployment(ns, 'api'));
+  assert.ok(before, 'the pod template has no secrets hash');
+
+  // A new signing key first (README: add the new key, drop the old one later). Secrets are not
+  // watched: the next reconcile (the resync, at the latest) sees it; here a hand edit brings it sooner.
+  const keys = Buffer.from(`k2:${'y'.repeat(40)},k1:${'x'.repeat(40)}`).toString('base64');
+  await kubectlOk(['-n', ns, 'patch', 'secret', 'mate-jwt', '--type=merge', '-p', JSON.stringify({ data: { keys } })]);
+  await kubectlOk(['-n', ns, 'patch', 'hpa', 'api', '--type=merge', '-p', '{"spec":{"maxReplicas":3}}']);
+  const rolled = await waitFor('the pods to roll for the new Secret value', async () => {
+    const d = await readDeployment(ns, 'api');
+    return hash(d) && hash(d) !== before ? d : undefined;
+  });
+  assert.equal(apiImageOf(rolled), `${IMAGE_REPO}:1.0.0`, 'the version changed with the Secret');
+  const ready = await waitFor('the rollout to finish', async () => {
+    const app = await getMateApp(ns, 'api');
+    const d = await readDeployment(ns, 'api');
+    return condition(app, 'Ready')?.status === 'True' && d?.status?.updatedReplicas === 2 && d.status.replicas === 2 ? d : undefined;
+  });
+  assert.equal(ready.status?.readyReplicas, 2);
 });
 
 test('deleting the MateApp removes everything, including its dashboards in another namespace (finalizer)', async (t) => {

@@ -77,13 +77,31 @@ export function tempDir(scope: Scope, prefix: string): string {
   return dir;
 }
 
+/** Writes chart values to a file of the scope (for `helm install/upgrade -f`). */
+export function valuesFile(scope: Scope, values: object): string {
+  const file = path.join(tempDir(scope, 'mate-values-'), 'values.json');
+  writeFileSync(file, JSON.stringify(values));
+  return file;
+}
+
 // --------------------------------------------------------------------- CRD
 
 let crdReady: Promise<void> | undefined;
-/** Installs (or updates) the MateApp CRD from k8s/crd/mateapp.yaml; it stays installed. */
+/**
+ * Installs the MateApp CRD from k8s/crd/mateapp.yaml, exactly (it stays installed). A replace, not an
+ * apply: a server-side apply keeps a field the file no longer has (a removed subresource, a rule)
+ * while another field manager still owns it.
+ */
 export function ensureCrd(): Promise<void> {
   crdReady ??= (async () => {
-    await kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=mate-operator-tests', '-f', CRD_FILE]);
+    // Test files run in parallel processes: another may create or replace it in between.
+    for (let attempt = 1; ; attempt++) {
+      const replaced = await kubectl(['replace', '-f', CRD_FILE]);
+      if (replaced.code === 0) break;
+      const created = await kubectl(['create', '-f', CRD_FILE]);
+      if (created.code === 0) break;
+      if (attempt === 5) throw new Error(`cannot install the CRD: ${replaced.stderr} ${created.stderr}`);
+    }
     await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', `crd/mateapps.${GROUP}`]);
   })();
   return crdReady;
@@ -143,7 +161,8 @@ const firstImageEndsWith = (suffix: string) => `.spec.containers.[0].image | end
  * - an API container whose image ends in -unready runs but never becomes Ready
  *   (a version that cannot pass its readiness probe);
  * - a Job's pod whose image ends in -failmigration fails with exit code 1;
- * - other Job pods complete after jobDelayMs (a migration that takes a while);
+ * - other Job pods complete after jobDelayMs (a migration that takes a while),
+ *   except the release hooks' (hookPodRunner runs their command);
  * - `helm test` pods (annotation helm.sh/hook=test) complete.
  */
 export function kwokStages(jobDelayMs: number): string {
@@ -160,6 +179,12 @@ export function kwokStages(jobDelayMs: number): string {
   ready.spec.selector.matchExpressions.push({ key: apiImageEndsWith(UNREADY_SUFFIX), operator: 'NotIn', values: ['true'] });
   const complete = byName('pod-complete');
   complete.spec.selector.matchExpressions.push({ key: firstImageEndsWith(FAILING_MIGRATION_SUFFIX), operator: 'NotIn', values: ['true'] });
+  // Release hooks are run for real (hookPodRunner), not completed.
+  complete.spec.selector.matchExpressions.push({
+    key: '.metadata.labels["app.kubernetes.io/component"]',
+    operator: 'NotIn',
+    values: ['hook'],
+  });
   complete.spec.delay = { durationMilliseconds: jobDelayMs };
 
   const podRef = { apiGroup: 'v1', kind: 'Pod' };
@@ -329,6 +354,17 @@ export async function kwokPool(scope: Scope, opts: { nodes?: number; jobDelayMs?
     nodeSelector: { 'mate.test/pool': id },
     tolerations: [{ key: 'mate.test/pool', operator: 'Equal', value: id, effect: 'NoSchedule' }],
   };
+}
+
+/** Chart values of a release whose operator the test runs itself (the chart's has 0 replicas), its pods on a kwok pool. */
+export function testOperatorValues(scope: Scope, pool: KwokPool): string {
+  return valuesFile(scope, {
+    image: { repository: IMAGE_REPO, tag: '1.0.0' },
+    operator: { replicas: 0 },
+    app: { commuteScaling: { enabled: false }, scheduling: { nodeSelector: pool.nodeSelector, tolerations: pool.tolerations } },
+    hooks: { waitReady: { enabled: false } },
+    test: { enabled: false },
+  });
 }
 
 // --------------------------------------------------------------- processes
@@ -606,6 +642,16 @@ export async function helmOk(args: string[]): Promise<string> {
   return r.stdout;
 }
 
+/** Settings of the chart's operator container that the process keeps as they are (the rest is the test's: port, log, Lease timings). */
+const CHART_OPERATOR_SETTINGS = ['WATCH_NAMESPACES', 'MATEAPP_SELECTOR', 'OPERATOR_DEPLOYMENT', 'LEADER_ELECTION', 'LEADER_ELECTION_ID'];
+
+/** The settings the chart gives its operator (the installed Deployment's env), for operatorProcess. */
+export async function chartOperatorEnv(namespace: string, deployment = 'mate-operator'): Promise<Record<string, string>> {
+  const d = await apps().readNamespacedDeployment({ namespace, name: deployment });
+  const env = d.spec?.template.spec?.containers.find((c) => c.name === 'operator')?.env ?? [];
+  return Object.fromEntries(env.filter((e) => CHART_OPERATOR_SETTINGS.includes(e.name)).map((e) => [e.name, e.value ?? '']));
+}
+
 /**
  * A kubeconfig that authenticates as a ServiceAccount (a TokenRequest token),
  * so the operator runs with exactly the chart's RBAC.
@@ -665,11 +711,75 @@ export function stopwatch(t: TestContext): (step: string) => void {
 /** Runs a release hook command of the operator's entry point (wait-ready, delete-mateapp) to its end. */
 export async function runHook(
   command: string,
-  env: { MATEAPP_NAMESPACE: string; MATEAPP_NAME: string; MATEAPP_IMAGE?: string; WAIT_TIMEOUT_SECONDS?: string },
+  env: {
+    MATEAPP_NAMESPACE: string;
+    MATEAPP_NAME: string;
+    MATEAPP_IMAGE?: string;
+    WAIT_TIMEOUT_SECONDS?: string;
+    WAIT_ERROR_GRACE_SECONDS?: string;
+  },
   kubeconfig = kubeconfigPath,
 ): Promise<{ code: number; output: string; seconds: number }> {
   const started = Date.now();
   const p = spawnLogged(process.execPath, ['--import', 'tsx', OPERATOR_MAIN, command], { KUBECONFIG: kubeconfig, ...env });
   const code = await p.exited;
   return { code, output: p.lines.join('\n'), seconds: (Date.now() - started) / 1000 };
+}
+
+export interface HookRun {
+  pod: string;
+  command: string;
+  code: number;
+  output: string;
+}
+
+/**
+ * The release hooks' pods on a kwok pool, run for real: kwok leaves them Running (kwokStages), so
+ * each one's command (the operator entry point with the pod's args and env) runs here as the pod's
+ * ServiceAccount, and the pod is then marked Succeeded or Failed with the exit code, as the kubelet
+ * would. Stops with the scope.
+ */
+export function hookPodRunner(scope: Scope, namespace: string): HookRun[] {
+  const runs: HookRun[] = [];
+  const started = new Set<string>();
+  const pending: Promise<void>[] = [];
+  const runPod = async (pod: k8s.V1Pod) => {
+    const name = pod.metadata!.name!;
+    const container = pod.spec!.containers[0]!;
+    const command = container.args?.[1] ?? '';
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ''])) as Parameters<typeof runHook>[1];
+    const kubeconfig = await serviceAccountKubeconfig(scope, namespace, pod.spec!.serviceAccountName!);
+    const { code, output } = await runHook(command, env, kubeconfig);
+    runs.push({ pod: name, command, code, output });
+    const terminated = { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', finishedAt: new Date().toISOString() };
+    const status = {
+      phase: code === 0 ? 'Succeeded' : 'Failed',
+      containerStatuses: [
+        { name: container.name, image: container.image, imageID: '', ready: false, restartCount: 0, state: { terminated } },
+      ],
+    };
+    await kubectlOk(['-n', namespace, 'patch', 'pod', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+  };
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const pods = await core()
+        .listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/component=hook' })
+        .catch(() => ({ items: [] as k8s.V1Pod[] }));
+      for (const pod of pods.items) {
+        if (pod.status?.phase !== 'Running' || started.has(pod.metadata!.name!)) continue;
+        started.add(pod.metadata!.name!);
+        pending.push(
+          runPod(pod).catch((err: unknown) => void runs.push({ pod: pod.metadata!.name!, command: '', code: -1, output: String(err) })),
+        );
+      }
+      await sleep(250);
+    }
+  })();
+  scope.defer('stop the hook pod runner', async () => {
+    running = false;
+    await loop;
+    await Promise.all(pending);
+  });
+  return runs;
 }

@@ -16,6 +16,7 @@ import {
   Scope,
   apiImageOf,
   apps,
+  chartOperatorEnv,
   condition,
   createSecrets,
   ensureCrd,
@@ -61,7 +62,7 @@ test('helm upgrade with a new image tag: migration first, then a rollout that ne
   );
   scope.defer('helm uninstall', () => helm(['uninstall', 'mate', '-n', ns, '--wait', '--timeout=60s']));
   await helmOk(['install', 'mate', CHART_DIR, '-n', ns, '-f', valuesFile, '--wait', '--timeout=120s']);
-  await operatorProcess(scope, { namespace: ns, env: { LEADER_ELECTION_ID: 'mate-operator' } });
+  await operatorProcess(scope, { namespace: ns, env: await chartOperatorEnv(ns) });
   const v1 = await waitForCondition(ns, 'mate', 'Ready', 'True', 'Available', 120_000);
   assert.equal(v1.status?.version, '1.0.0');
   mark('1.0.0 Ready');

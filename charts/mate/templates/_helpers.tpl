@@ -13,8 +13,10 @@
 {{- printf "%s-operator" (include "mate.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* repository:tag, and @digest when one is given: the nodes pull by the digest, the tag names the version. */}}
 {{- define "mate.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- with .Values.image.digest }}@{{ . }}{{ end -}}
 {{- end -}}
 
 {{- define "mate.labels" -}}
@@ -34,6 +36,11 @@ app.kubernetes.io/component: operator
 {{- define "mate.operatorPodsSelector" -}}
 app.kubernetes.io/name: mate-operator
 app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* The label that hands a MateApp to this release's operator (its MATEAPP_SELECTOR): one operator per MateApp. */}}
+{{- define "mate.operatorLabel" -}}
+mate.example.com/operator: {{ include "mate.operatorName" . }}
 {{- end -}}
 
 {{/* Namespaces the operator watches: the release namespace and the extra ones. */}}

@@ -12,5 +12,6 @@ const features = createFeatures(deps);
 await features.services.auth.ensureAdmin();
 const running = await listen(createApp(deps, { features }), deps);
 exitOnSignal(running, deps);
-deps.logger.info({ url: { full: running.url } }, `MATE API (${config.mode}) listening on ${running.url}`);
+// The bound address (0.0.0.0 in a pod), then a URL this machine can call.
+deps.logger.info({ url: { full: running.url } }, `MATE API (${config.mode}) listening on ${config.HOST}:${running.port} (${running.url})`);
 if (config.mode === 'embedded') console.log(`\n  MATE API   ${running.url}/api/v1\n  API docs   ${running.url}/docs\n`);

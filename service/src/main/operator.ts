@@ -26,6 +26,7 @@ const operator = await startOperator({
   kubeConfig,
   log,
   namespaces: config.WATCH_NAMESPACES,
+  mateAppSelector: config.MATEAPP_SELECTOR,
   identity: config.POD_NAME ? `${config.POD_NAME}_${process.pid}` : undefined,
   leaderElection: config.LEADER_ELECTION && {
     namespace: leaseNamespace,
@@ -33,6 +34,7 @@ const operator = await startOperator({
     leaseDurationSeconds: config.LEASE_DURATION_SECONDS,
     renewDeadlineSeconds: config.RENEW_DEADLINE_SECONDS,
     retryPeriodSeconds: config.RETRY_PERIOD_SECONDS,
+    ownerDeployment: config.OPERATOR_DEPLOYMENT,
   },
   metricsPort: config.METRICS_PORT,
   metricsHost: config.METRICS_HOST,

@@ -3,14 +3,17 @@
  * (`node dist/main/operator.js <command>`):
  *
  *   wait-ready      post-install/post-upgrade: wait until the MateApp runs the
- *                   release's image (Ready for its current generation); fail at
- *                   once on MigrationFailed or RolledBack, so that
- *                   `helm upgrade --wait --atomic` rolls the release back.
+ *                   release's image (Ready, and that condition's own
+ *                   observedGeneration is the current one); fail at once when
+ *                   Degraded says for the current generation that it cannot
+ *                   get there (MigrationFailed, RolledBack, SpecRejected, …) or
+ *                   a ReconcileError persists for WAIT_ERROR_GRACE_SECONDS, so
+ *                   that `helm upgrade --wait --atomic` rolls the release back.
  *   delete-mateapp  pre-delete: delete the MateApp and wait until it is gone,
  *                   while the operator still runs to finalize it.
  *
  * Settings: MATEAPP_NAMESPACE, MATEAPP_NAME, MATEAPP_IMAGE (wait-ready),
- * WAIT_TIMEOUT_SECONDS (default 900).
+ * WAIT_TIMEOUT_SECONDS (default 900), WAIT_ERROR_GRACE_SECONDS (default 120).
  */
 import type * as k8s from '@kubernetes/client-node';
 import { Kube } from './kube.js';
@@ -22,6 +25,8 @@ export interface WaitOptions {
   name: string;
   image?: string;
   timeoutMs: number;
+  /** How long a ReconcileError (retried by the operator) may last before the wait gives up. */
+  errorGraceMs?: number;
   intervalMs?: number;
   /** Progress lines for the Job's log. */
   report?: (line: string) => void;
@@ -29,28 +34,32 @@ export interface WaitOptions {
 
 export type WaitResult = { ok: true; message: string } | { ok: false; message: string };
 
-const TERMINAL = new Set(['MigrationFailed', 'RolledBack', 'RolloutStalled', 'InvalidSpec', 'SecretNotFound']);
+/** Degraded reasons that stay until the spec (or a Secret) changes: waiting longer cannot help. */
+const TERMINAL = new Set(['MigrationFailed', 'RolledBack', 'RolloutStalled', 'InvalidSpec', 'SecretNotFound', 'SpecRejected']);
+const RETRIED = 'ReconcileError';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function waitReady(kube: Kube, opts: WaitOptions): Promise<WaitResult> {
   const deadline = Date.now() + opts.timeoutMs;
   let last = '';
+  let erringSince: number | undefined;
   for (;;) {
     const app = await kube.get<MateApp>(API_VERSION, KIND, opts.namespace, opts.name);
     if (app) {
       const s = app.status;
-      const current = s?.observedGeneration === app.metadata.generation;
-      const ready = s?.conditions?.find((c) => c.type === 'Ready');
-      const degraded = s?.conditions?.find((c) => c.type === 'Degraded');
-      const line = current
-        ? `Ready=${ready?.status} (${ready?.reason}): ${ready?.message}`
-        : 'waiting for the operator to see this generation';
+      // A condition speaks for the generation it names, not for the one the status was last written for.
+      const current = (type: string) => s?.conditions?.find((c) => c.type === type && c.observedGeneration === app.metadata.generation);
+      const ready = current('Ready');
+      const degraded = current('Degraded');
+      const line = ready ? `Ready=${ready.status} (${ready.reason}): ${ready.message}` : 'waiting for the operator to see this generation';
       if (line !== last) opts.report?.(line);
       last = line;
       const rightImage = !opts.image || s?.image === opts.image;
-      if (current && ready?.status === 'True' && rightImage) return { ok: true, message: `${opts.name} runs ${s?.version}` };
-      if (current && degraded?.status === 'True' && TERMINAL.has(degraded.reason)) {
-        return { ok: false, message: `${opts.name} is Degraded (${degraded.reason}): ${degraded.message}` };
+      if (ready?.status === 'True' && rightImage) return { ok: true, message: `${opts.name} runs ${s?.version}` };
+      const failing = degraded?.status === 'True' ? degraded : undefined;
+      erringSince = failing?.reason === RETRIED ? (erringSince ?? Date.now()) : undefined;
+      if (failing && (TERMINAL.has(failing.reason) || Date.now() - (erringSince ?? Infinity) >= (opts.errorGraceMs ?? 120_000))) {
+        return { ok: false, message: `${opts.name} is Degraded (${failing.reason}): ${failing.message}` };
       }
     } else if (last !== 'missing') {
       opts.report?.(`MateApp ${opts.namespace}/${opts.name} does not exist yet`);
@@ -80,7 +89,7 @@ export async function runCommand(command: string, kubeConfig: k8s.KubeConfig, en
     console.error(`mate-operator: unknown command ${command} (${COMMANDS.join(', ')}, or none to run the operator)`);
     return 2;
   }
-  const { MATEAPP_NAMESPACE: namespace, MATEAPP_NAME: name, MATEAPP_IMAGE: image, WAIT_TIMEOUT_SECONDS } = env;
+  const { MATEAPP_NAMESPACE: namespace, MATEAPP_NAME: name, MATEAPP_IMAGE: image, WAIT_TIMEOUT_SECONDS, WAIT_ERROR_GRACE_SECONDS } = env;
   if (!namespace || !name) {
     console.error('mate-operator: MATEAPP_NAMESPACE and MATEAPP_NAME are required');
     return 2;
@@ -90,6 +99,7 @@ export async function runCommand(command: string, kubeConfig: k8s.KubeConfig, en
     name,
     image,
     timeoutMs: Number(WAIT_TIMEOUT_SECONDS ?? 900) * 1000,
+    errorGraceMs: Number(WAIT_ERROR_GRACE_SECONDS ?? 120) * 1000,
     report: (l: string) => process.stdout.write(`${l}\n`),
   };
   const kube = new Kube(kubeConfig);

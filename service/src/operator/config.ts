@@ -9,6 +9,10 @@ import { bool, csv, int } from '../platform/config/index.js';
 const schema = z.object({
   /** Namespaces to watch, comma-separated; empty: all (needs the chart's cluster-wide RBAC). */
   WATCH_NAMESPACES: csv.default([]),
+  /** Label selector of the MateApps to reconcile (the chart: its release's); empty: every MateApp watched. */
+  MATEAPP_SELECTOR: z.string().default(''),
+  /** The operator's Deployment (the chart sets it): owner of the Lease. */
+  OPERATOR_DEPLOYMENT: z.string().optional(),
   /** Where the Lease lives (the operator's own namespace; the chart sets it from the downward API). */
   POD_NAMESPACE: z.string().optional(),
   POD_NAME: z.string().optional(),

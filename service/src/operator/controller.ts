@@ -5,6 +5,12 @@
  * run the reconciler, retrying failures with exponential backoff and
  * requeueing keys that asked to be looked at later (rush-window edges,
  * resync). Only the leader runs the loop; followers wait on the Lease.
+ *
+ * One operator per release: with a MateApp selector it informs itself only of
+ * the MateApps carrying that label, and a key whose MateApp is not in that
+ * cache (another release's, seen through the objects it owns) is dropped.
+ * The owned objects' informers are the reconciler's cache: it reads the
+ * Deployment, the Job and what it prunes from them (observe.ts).
  */
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +19,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Clock } from '../platform/clock/index.js';
 import type { Logger } from '../platform/observability/logger.js';
 import { EventRecorder } from './events.js';
+import { Heartbeat, isReady } from './health.js';
 import type { KubeList } from './kube.js';
 import { Kube, collectionPath } from './kube.js';
 import { LeaderElector } from './leader.js';
@@ -32,18 +39,31 @@ export interface OperatorOptions {
   log: Logger;
   /** Namespaces to watch; empty: every namespace. */
   namespaces: string[];
+  /** Label selector of the MateApps this operator reconciles (its release's); empty: every MateApp it can see. */
+  mateAppSelector?: string;
   /** Read for the rush window (tests move it). */
   clock?: Clock;
   identity?: string;
   /** false: act at once, without a Lease (a single operator, or a test). */
   leaderElection:
-    false | { namespace: string; name: string; leaseDurationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number };
+    | false
+    | {
+        namespace: string;
+        name: string;
+        leaseDurationSeconds: number;
+        renewDeadlineSeconds: number;
+        retryPeriodSeconds: number;
+        /** The operator's Deployment (in the Lease's namespace): the Lease's owner, so that uninstalling removes it. */
+        ownerDeployment?: string;
+      };
   /** Port of /metrics, /healthz and /readyz; undefined: no server; 0: any free port. */
   metricsPort?: number;
   metricsHost?: string;
   monitoringDir: string;
   workers?: number;
   resyncSeconds?: number;
+  /** A reconcile running this long makes the liveness probe fail (default 10 min). */
+  stuckAfterSeconds?: number;
   /** Called when leadership is lost (the entry point exits so that a fresh process campaigns again). */
   onLostLeadership?: () => void;
 }
@@ -60,15 +80,26 @@ export interface RunningOperator {
 
 type Informer = k8s.Informer<KubeObject> & k8s.ObjectCache<KubeObject>;
 
+/** Equality-based selectors ("a=b,c=d"), the only kind the operator uses. */
+export function matchesSelector(labels: Record<string, string> | undefined, selector: string): boolean {
+  return selector
+    .split(',')
+    .filter(Boolean)
+    .every((term) => {
+      const [key, value] = term.split('=') as [string, string];
+      return labels?.[key.trim()] === value.trim();
+    });
+}
+
 /** The loop itself: informers, queue and workers; started when leading, stopped when not. */
 class Loop {
-  private queue = new WorkQueue();
-  private informers: Informer[] = [];
+  private queue = this.newQueue();
+  /** By apiVersion/kind/namespace ('' for all namespaces). */
+  private informers = new Map<string, Informer>();
   private workers: Promise<void>[] = [];
   private seen = new Map<string, string>();
   private running = false;
   synced = false;
-  lastProgress = Date.now();
 
   constructor(
     private readonly kube: Kube,
@@ -76,23 +107,28 @@ class Loop {
     private readonly opts: OperatorOptions,
     private readonly metrics: OperatorMetrics,
     private readonly log: Logger,
+    private readonly heartbeat: Heartbeat,
   ) {}
+
+  private newQueue(): WorkQueue {
+    return new WorkQueue({ onAdd: () => this.metrics.queueAdds.inc() });
+  }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.queue = new WorkQueue();
+    this.queue = this.newQueue();
     this.seen.clear();
     const namespaces = this.opts.namespaces.length ? this.opts.namespaces : [undefined];
     const monitoringApi = await this.kube.serves(MONITORING_API).catch(() => false);
     for (const ns of namespaces) {
-      this.informers.push(this.informer(API_VERSION, KIND, ns, undefined, (o) => this.onMateApp(o as unknown as MateApp)));
+      this.informer(API_VERSION, KIND, ns, this.opts.mateAppSelector || undefined, (o) => this.onMateApp(o as unknown as MateApp));
       for (const kind of OWNED_KINDS) {
         if (kind.optional && !monitoringApi) continue;
-        this.informers.push(this.informer(kind.apiVersion, kind.kind, ns, MANAGED_SELECTOR, (o) => this.onOwned(o)));
+        this.informer(kind.apiVersion, kind.kind, ns, MANAGED_SELECTOR, (o) => this.onOwned(o));
       }
     }
-    await Promise.all(this.informers.map((i) => i.start()));
+    await Promise.all([...this.informers.values()].map((i) => i.start()));
     this.synced = true;
     const n = this.opts.workers ?? 2;
     for (let i = 0; i < n; i++) this.workers.push(this.work());
@@ -107,8 +143,8 @@ class Loop {
     this.running = false;
     this.synced = false;
     this.queue.shutDown();
-    await Promise.all(this.informers.map((i) => i.stop()));
-    this.informers = [];
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    this.informers.clear();
     await Promise.all(this.workers);
     this.workers = [];
   }
@@ -139,7 +175,31 @@ class Loop {
         if (this.running) void informer.start();
       }, delay).unref();
     });
-    return informer;
+    this.informers.set(`${apiVersion}/${kind}/${namespace ?? ''}`, informer);
+  }
+
+  private informerFor(apiVersion: string, kind: string, namespace: string): Informer | undefined {
+    return this.informers.get(`${apiVersion}/${kind}/${namespace}`) ?? this.informers.get(`${apiVersion}/${kind}/`);
+  }
+
+  /** The informer's copy of the objects (undefined: that kind or namespace is not informed, ask the API server). */
+  cached(apiVersion: string, kind: string, namespace: string, labelSelector: string): KubeObject[] | undefined {
+    if (!this.synced) return undefined;
+    return this.informerFor(apiVersion, kind, namespace)
+      ?.list(namespace)
+      .filter((o) => matchesSelector(o.metadata.labels, labelSelector));
+  }
+
+  /** One object from the informer's copy (null: informed and absent; undefined: not informed, ask the API server). */
+  cachedObject(apiVersion: string, kind: string, namespace: string, name: string): KubeObject | null | undefined {
+    if (!this.synced) return undefined;
+    const informer = this.informerFor(apiVersion, kind, namespace);
+    return informer ? (informer.get(name, namespace) ?? null) : undefined;
+  }
+
+  /** This operator's MateApp (its selector's): a key for any other is not ours to reconcile. */
+  private ours(namespace: string, name: string): boolean {
+    return !!this.informerFor(API_VERSION, KIND, namespace)?.get(name, namespace);
   }
 
   private onMateApp(app: MateApp): void {
@@ -167,8 +227,14 @@ class Loop {
       if (key === undefined) return;
       this.metrics.queueDepth.set(this.queue.length);
       const [namespace, name] = key.split('/') as [string, string];
+      if (!this.ours(namespace, name)) {
+        this.queue.forget(key);
+        this.queue.done(key);
+        continue;
+      }
       const end = this.metrics.duration.startTimer();
       const log = this.log.child({ mateapp: name, namespace });
+      this.heartbeat.begin(key);
       try {
         const result = await this.reconciler.reconcile(namespace, name);
         this.metrics.reconciles.inc({ result: 'success' });
@@ -177,11 +243,12 @@ class Loop {
         log.debug({ event: { action: 'reconciled' }, requeueAfterMs: result.requeueAfterMs }, 'reconciled');
       } catch (err) {
         this.metrics.reconciles.inc({ result: 'error' });
+        this.metrics.queueRetries.inc();
         const delay = this.queue.addRateLimited(key);
         log.error({ err, event: { action: 'reconcile-failed' }, retryInMs: delay }, `reconcile failed; retrying in ${delay} ms`);
       } finally {
         end();
-        this.lastProgress = Date.now();
+        this.heartbeat.end(key);
         this.queue.done(key);
       }
     }
@@ -191,8 +258,12 @@ class Loop {
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const identity = opts.identity ?? `${os.hostname()}_${randomBytes(4).toString('hex')}`;
   const log = opts.log;
-  const kube = new Kube(opts.kubeConfig);
-  const metrics = createOperatorMetrics();
+  const heartbeat = new Heartbeat((opts.stuckAfterSeconds ?? 600) * 1000);
+  const metrics = createOperatorMetrics(() => heartbeat.longestRunningSeconds());
+  const kube = new Kube(opts.kubeConfig, (verb, code, seconds) => {
+    metrics.apiRequests.inc({ verb, code: String(code) });
+    metrics.apiLatency.observe({ verb }, seconds);
+  });
   const clock = opts.clock ?? (() => new Date());
 
   let bundle: { at: number; value: MonitoringBundle } | undefined;
@@ -206,8 +277,11 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     return api.value;
   };
 
-  const reconciler = new Reconciler({
+  // The reconciler reads the caches of the loop that drives it (made below, before any reconcile).
+  const reconciler: Reconciler = new Reconciler({
     kube,
+    cached: (apiVersion, kind, namespace, labelSelector) => loop.cached(apiVersion, kind, namespace, labelSelector),
+    cachedObject: (apiVersion, kind, namespace, name) => loop.cachedObject(apiVersion, kind, namespace, name),
     log,
     clock,
     events: new EventRecorder(kube, log, identity),
@@ -216,7 +290,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     monitoringApi,
     resyncMs: (opts.resyncSeconds ?? 300) * 1000,
   });
-  const loop = new Loop(kube, reconciler, opts, metrics, log);
+  const loop: Loop = new Loop(kube, reconciler, opts, metrics, log, heartbeat);
 
   let server: http.Server | undefined;
   let metricsUrl: string | undefined;
@@ -224,8 +298,16 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     server = await serveMetrics(
       metrics,
       {
-        alive: () => true,
-        ready: () => !elector || !elector.isLeader || loop.synced,
+        alive: () => heartbeat.alive(),
+        ready: () =>
+          isReady({
+            leaderElection: !!elector,
+            leading: elector?.isLeader ?? true,
+            synced: loop.synced,
+            lastLeaseContact: elector?.lastContact,
+            leaseDurationMs: opts.leaderElection ? opts.leaderElection.leaseDurationSeconds * 1000 : 0,
+            now: Date.now(),
+          }),
       },
       opts.metricsPort,
       opts.metricsHost,

@@ -1,8 +1,11 @@
 /**
  * Kubernetes Events on a MateApp (`kubectl describe mateapp` shows them).
  * Each event has a name derived from what it reports, so reporting the same
- * thing twice (a retried reconcile, a restarted operator) creates it once.
+ * thing again (a reconcile that finds the same state, a retry, a restarted
+ * operator) does not make another: it counts the repeat on the one there is
+ * (count and lastTimestamp, as the Kubernetes event recorder does).
  */
+import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../platform/observability/logger.js';
 import type { Kube } from './kube.js';
 import { isConflict } from './kube.js';
@@ -19,7 +22,7 @@ export class EventRecorder {
     private readonly instance: string,
   ) {}
 
-  /** Records an event once per (app, reason, key); never throws (events are best effort). */
+  /** Records an event once per (app, reason, key), counting repeats; never throws (events are best effort). */
   async record(app: MateApp, type: EventType, reason: string, message: string, key: string): Promise<void> {
     const name = `${app.metadata.name}.${reason.toLowerCase()}.${shortHash(`${app.metadata.uid}|${key}`, 12)}`;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -47,8 +50,23 @@ export class EventRecorder {
       });
       this.log.info({ event: { action: 'k8s-event', reason }, mateapp: app.metadata.name, namespace: app.metadata.namespace }, message);
     } catch (err) {
-      if (isConflict(err)) return; // already recorded
+      if (isConflict(err)) return this.repeated(app.metadata.namespace, name, now, reason);
       this.log.warn({ err, reason }, 'could not record an event');
+    }
+  }
+
+  private async repeated(namespace: string, name: string, now: string, reason: string): Promise<void> {
+    try {
+      const event = await this.kube.get<k8s.CoreV1Event>('v1', 'Event', namespace, name);
+      if (!event) return; // expired between the two calls
+      // The resourceVersion makes two operators' counts of one repeat conflict instead of both landing.
+      await this.kube.patchMerge('v1', 'Event', namespace, name, {
+        metadata: { resourceVersion: event.metadata.resourceVersion },
+        count: (event.count ?? 1) + 1,
+        lastTimestamp: now,
+      });
+    } catch (err) {
+      if (!isConflict(err)) this.log.warn({ err, reason }, 'could not count a repeated event');
     }
   }
 }

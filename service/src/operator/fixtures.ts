@@ -57,7 +57,7 @@ export function exampleApp(): MateApp {
       logging: {
         enabled: true,
         logstashHosts: ['logstash.mate-dev:5044'],
-        filebeatImage: 'docker.elastic.co/beats/filebeat:8.19.18',
+        filebeatImage: 'docker.elastic.co/beats/filebeat:7.17.29',
         resources: { requests: q('20m', '64Mi', '32Mi'), limits: q('200m', '160Mi', '128Mi') },
       },
       serviceAccount: {},

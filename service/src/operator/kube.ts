@@ -26,6 +26,8 @@ export class KubeError extends Error {
 export const isNotFound = (err: unknown) => err instanceof KubeError && err.status === 404;
 export const isConflict = (err: unknown) => err instanceof KubeError && err.status === 409;
 export const isForbidden = (err: unknown) => err instanceof KubeError && err.status === 403;
+/** The API server refuses the object itself (400 BadRequest, 422 Invalid): sending it again cannot succeed. */
+export const isRejected = (err: unknown) => err instanceof KubeError && (err.status === 400 || err.status === 422);
 
 const PLURALS: Record<string, string> = {
   Deployment: 'deployments',
@@ -64,6 +66,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   contentType?: string;
+  /** The verb the request is counted under, when not its method (LIST for a GET of a collection). */
+  verb?: string;
 }
 
 export interface KubeList<T> {
@@ -71,10 +75,16 @@ export interface KubeList<T> {
   items: T[];
 }
 
+/** Told of every request's outcome (the API client metrics): verb, HTTP status (0: no answer), seconds. */
+export type RequestObserver = (verb: string, code: number, seconds: number) => void;
+
 export class Kube {
   private readonly server: URL;
 
-  constructor(readonly kc: k8s.KubeConfig) {
+  constructor(
+    readonly kc: k8s.KubeConfig,
+    private readonly observe?: RequestObserver,
+  ) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
@@ -91,6 +101,8 @@ export class Kube {
       ...(body !== undefined ? { 'Content-Type': opts.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}),
     };
     const transport = url.protocol === 'http:' ? http : https;
+    const started = process.hrtime.bigint();
+    const observe = (code: number) => this.observe?.(opts.verb ?? method, code, Number(process.hrtime.bigint() - started) / 1e9);
     return new Promise<T>((resolve, reject) => {
       const req = transport.request(url, options, (res) => {
         const chunks: Buffer[] = [];
@@ -98,6 +110,7 @@ export class Kube {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
+          observe(status);
           let parsed: unknown;
           try {
             parsed = text ? JSON.parse(text) : undefined;
@@ -111,15 +124,18 @@ export class Kube {
         res.on('error', reject);
       });
       req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
-      req.on('error', reject);
+      req.on('error', (err) => {
+        observe(0);
+        reject(err);
+      });
       req.end(body);
     });
   }
 
-  /** Server-side apply, force: the operator owns every field it sets. */
-  apply<T extends KubeObject>(obj: T, fieldManager = FIELD_MANAGER): Promise<T> {
+  /** Server-side apply, force: the operator owns every field it sets. `dryRun`: validated and admitted, not stored. */
+  apply<T extends KubeObject>(obj: T, opts: { fieldManager?: string; dryRun?: boolean } = {}): Promise<T> {
     return this.request<T>('PATCH', objectPath(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name), {
-      query: { fieldManager, force: true },
+      query: { fieldManager: opts.fieldManager ?? FIELD_MANAGER, force: true, dryRun: opts.dryRun ? 'All' : undefined },
       body: obj,
       contentType: 'application/apply-patch+yaml',
     });
@@ -145,7 +161,7 @@ export class Kube {
   }
 
   list<T>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeList<T>> {
-    return this.request<KubeList<T>>('GET', collectionPath(apiVersion, kind, namespace), { query: { labelSelector } });
+    return this.request<KubeList<T>>('GET', collectionPath(apiVersion, kind, namespace), { query: { labelSelector }, verb: 'LIST' });
   }
 
   /** Deletes; a missing object is fine. */

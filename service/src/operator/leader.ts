@@ -6,8 +6,11 @@
  * not matter); every write carries the resourceVersion it read, so two
  * candidates cannot both win. The leader that cannot renew within the renew
  * deadline stops leading; a leader that stops releases the Lease so a
- * follower takes over at once.
+ * follower takes over at once. The Lease is owned by the operator's
+ * Deployment when it is given (ownerDeployment), so that deleting the
+ * Deployment (`helm uninstall`) deletes the Lease too.
  */
+import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../platform/observability/logger.js';
 import type { Kube } from './kube.js';
 import { isConflict, isNotFound } from './kube.js';
@@ -19,6 +22,8 @@ export interface LeaderElectionOptions {
   leaseDurationSeconds: number;
   renewDeadlineSeconds: number;
   retryPeriodSeconds: number;
+  /** Name of the operator's Deployment in the Lease's namespace: the Lease's owner. */
+  ownerDeployment?: string;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
 }
@@ -26,7 +31,7 @@ export interface LeaderElectionOptions {
 interface Lease {
   apiVersion: 'coordination.k8s.io/v1';
   kind: 'Lease';
-  metadata: { name: string; namespace: string; resourceVersion?: string };
+  metadata: { name: string; namespace: string; resourceVersion?: string; ownerReferences?: k8s.V1OwnerReference[] };
   spec?: {
     holderIdentity?: string;
     leaseDurationSeconds?: number;
@@ -46,6 +51,9 @@ export class LeaderElector {
   private timer?: NodeJS.Timeout;
   private observed?: { record: string; at: number };
   private lastRenew = 0;
+  private owner?: k8s.V1OwnerReference;
+  /** When the Lease was last read (ms since the epoch): a follower that reads it stands by correctly. */
+  lastContact?: number;
 
   constructor(
     private readonly kube: Kube,
@@ -99,12 +107,14 @@ export class LeaderElector {
     const { namespace, name, identity, leaseDurationSeconds } = this.opts;
     const now = new Date();
     const lease = await this.kube.get<Lease>(API, 'Lease', namespace, name);
+    this.lastContact = Date.now();
+    const ownerReferences = await this.ownerReferences();
     if (!lease) {
       try {
         await this.kube.create(API, 'Lease', namespace, {
           apiVersion: API,
           kind: 'Lease',
-          metadata: { name, namespace },
+          metadata: { name, namespace, ...(ownerReferences ? { ownerReferences } : {}) },
           spec: {
             holderIdentity: identity,
             leaseDurationSeconds,
@@ -129,6 +139,7 @@ export class LeaderElector {
     const takingOver = holder !== identity;
     const updated: Lease = {
       ...lease,
+      metadata: { ...lease.metadata, ...(ownerReferences ? { ownerReferences } : {}) },
       spec: {
         holderIdentity: identity,
         leaseDurationSeconds,
@@ -144,6 +155,17 @@ export class LeaderElector {
       if (isConflict(err) || isNotFound(err)) return false;
       throw err;
     }
+  }
+
+  /** The Deployment as the Lease's owner, once it has been found (a Lease made before it was found gets it on its next renewal). */
+  private async ownerReferences(): Promise<k8s.V1OwnerReference[] | undefined> {
+    if (!this.opts.ownerDeployment) return undefined;
+    if (!this.owner) {
+      const d = await this.kube.get<k8s.V1Deployment>('apps/v1', 'Deployment', this.opts.namespace, this.opts.ownerDeployment);
+      if (d?.metadata?.uid)
+        this.owner = { apiVersion: 'apps/v1', kind: 'Deployment', name: this.opts.ownerDeployment, uid: d.metadata.uid };
+    }
+    return this.owner ? [this.owner] : undefined;
   }
 
   /** Stops campaigning; a leader gives the lease up so a follower can take over at once. */

@@ -1,12 +1,15 @@
 /**
  * The operator's own metrics (prom-client) and its HTTP endpoints:
- * GET /metrics, GET /healthz (the process and its work loop are alive),
- * GET /readyz (the informers have synced; followers are ready too).
+ * GET /metrics, GET /healthz (no reconcile is stuck: health.ts),
+ * GET /readyz (the leader has synced its informers; a follower reaches the Lease).
+ * Besides the reconciles, the work queue's and the API client's metrics, as
+ * controller-runtime exports them (workqueue_*, rest_client_*), under mate_operator_.
  */
 import http from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createOperatorMetrics() {
+/** `longestRunningSeconds`: read at each scrape (the work loop's heartbeat). */
+export function createOperatorMetrics(longestRunningSeconds: () => number = () => 0) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
@@ -31,6 +34,37 @@ export function createOperatorMetrics() {
     queueDepth: new Gauge({
       name: 'mate_operator_workqueue_depth',
       help: 'MateApps waiting in the work queue.',
+      registers: [registry],
+    }),
+    queueAdds: new Counter({
+      name: 'mate_operator_workqueue_adds_total',
+      help: 'Keys added to the work queue (informer events, requeues, retries).',
+      registers: [registry],
+    }),
+    queueRetries: new Counter({
+      name: 'mate_operator_workqueue_retries_total',
+      help: 'Keys put back in the work queue with backoff after a failed reconcile.',
+      registers: [registry],
+    }),
+    longestRunning: new Gauge({
+      name: 'mate_operator_workqueue_longest_running_processor_seconds',
+      help: 'How long the oldest reconcile in progress has been running (the liveness probe fails when it is stuck).',
+      registers: [registry],
+      collect() {
+        this.set(longestRunningSeconds());
+      },
+    }),
+    apiRequests: new Counter({
+      name: 'mate_operator_rest_client_requests_total',
+      help: 'Requests to the Kubernetes API server, by verb (GET, LIST, PATCH, …) and HTTP status code.',
+      labelNames: ['verb', 'code'] as const,
+      registers: [registry],
+    }),
+    apiLatency: new Histogram({
+      name: 'mate_operator_rest_client_request_duration_seconds',
+      help: 'Duration of requests to the Kubernetes API server in seconds, by verb.',
+      labelNames: ['verb'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 30],
       registers: [registry],
     }),
     rollbacks: new Counter({

@@ -7,8 +7,8 @@
  * dashboards/build of the repository (development).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadAllYaml } from '@kubernetes/client-node';
 
 export interface Dashboard {
@@ -30,9 +30,8 @@ export interface MonitoringBundle {
 export function defaultMonitoringDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MONITORING_DIR) return path.resolve(env.MONITORING_DIR);
   if (existsSync('/app/monitoring')) return '/app/monitoring';
-  // service/src/operator (tsx) or service/dist/operator (built): the repo is three levels up.
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.resolve(here, '..', '..', '..', 'dashboards', 'build');
+  // The dashboards workspace, found by its name from the sources, the compiled files and the bundle alike.
+  return path.join(path.dirname(createRequire(import.meta.url).resolve('@mate/dashboards/package.json')), 'build');
 }
 
 const UID = /^[A-Za-z0-9._-]{1,40}$/;

@@ -16,11 +16,15 @@ export const LABEL_OWNER_NAME = `${GROUP}/owner-name`;
 export const LABEL_MIGRATION_HASH = `${GROUP}/migration-hash`;
 export const LABEL_DASHBOARD = `${GROUP}/dashboard`;
 export const ANNOTATION_CONFIG_HASH = `${GROUP}/config-hash`;
+/** On the API pods: a hash of the values of the Secret keys they read, so that a rotation rolls them. */
+export const ANNOTATION_SECRETS_HASH = `${GROUP}/secrets-hash`;
+/** On the API Deployment: a hash of the spec the operator rendered for it. */
+export const ANNOTATION_SPEC_HASH = `${GROUP}/spec-hash`;
 
 /** Selects everything the operator made, in every namespace (the informers' selector). */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 
-export const API_CONTAINER = 'api';
+export { API_CONTAINER } from '../platform/observability/contract.js';
 export const API_PORT = 8080;
 export const LOG_DIR = '/var/log/mate';
 export const LOG_FILE = `${LOG_DIR}/api.log`;
@@ -54,7 +58,7 @@ export function labelValue(value: string): string {
 
 /** Migration settings that make a new migration Job: the image, what it runs, and which database. */
 export function migrationHash(spec: MateAppSpec, image: string): string {
-  return shortHash({ image, args: spec.migration.args, database: spec.database.urlSecretRef });
+  return shortHash({ image, args: spec.migration.args, database: spec.database.migrationUrlSecretRef ?? spec.database.urlSecretRef });
 }
 
 export const names = (app: MateApp) => {

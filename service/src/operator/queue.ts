@@ -9,6 +9,8 @@ export interface QueueOptions {
   baseDelayMs?: number;
   /** Longest retry delay. */
   maxDelayMs?: number;
+  /** Called each time a key enters the queue (the adds metric). */
+  onAdd?: () => void;
 }
 
 export class WorkQueue {
@@ -22,10 +24,12 @@ export class WorkQueue {
   private shut = false;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly onAdd?: () => void;
 
   constructor(opts: QueueOptions = {}) {
     this.baseDelayMs = opts.baseDelayMs ?? 500;
     this.maxDelayMs = opts.maxDelayMs ?? 5 * 60_000;
+    this.onAdd = opts.onAdd;
   }
 
   get length(): number {
@@ -41,6 +45,7 @@ export class WorkQueue {
     if (this.queued.has(key)) return;
     this.queued.add(key);
     this.queue.push(key);
+    this.onAdd?.();
     this.waiters.shift()?.();
   }
 

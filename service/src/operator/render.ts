@@ -8,6 +8,8 @@ import { dumpYaml } from '@kubernetes/client-node';
 import type { MonitoringBundle } from './monitoring.js';
 import {
   ANNOTATION_CONFIG_HASH,
+  ANNOTATION_SECRETS_HASH,
+  ANNOTATION_SPEC_HASH,
   API_CONTAINER,
   API_PORT,
   LABEL_DASHBOARD,
@@ -25,6 +27,7 @@ import {
   shortHash,
   versionOf,
 } from './names.js';
+import { API_JOB, API_PORT_NAME, METRICS_PATH } from '../platform/observability/contract.js';
 import type { ScalingDecision } from './schedule.js';
 import type { KubeObject, MateApp, MateAppSpec, Resources } from './types.js';
 import { API_VERSION, GROUP, KIND } from './types.js';
@@ -82,6 +85,15 @@ const secretEnv = (name: string, ref: { name: string; key: string }): k8s.V1EnvV
   valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } },
 });
 
+/** The Secret key of the migration Job's DATABASE_URL. */
+export const migrationDatabaseRef = (spec: MateAppSpec) => spec.database.migrationUrlSecretRef ?? spec.database.urlSecretRef;
+
+/** Every Secret key the operator's pods read: the API's, and the migration's database URL when it has its own. */
+export function referencedSecrets(spec: MateAppSpec): { env: string; name: string; key: string }[] {
+  const migration = spec.database.migrationUrlSecretRef;
+  return [...secretRefs(spec), ...(migration ? [{ env: 'DATABASE_URL of the migration', ...migration }] : [])];
+}
+
 /** Every Secret key the API reads, by the env var it becomes. */
 export function secretRefs(spec: MateAppSpec): { env: string; name: string; key: string }[] {
   const refs = [
@@ -104,11 +116,13 @@ export function secretRefs(spec: MateAppSpec): { env: string; name: string; key:
   return refs;
 }
 
-export function apiEnv(app: MateApp): k8s.V1EnvVar[] {
+/** The API container's environment for `image` (its tag is the version mate_build_info reports). */
+export function apiEnv(app: MateApp, image: string): k8s.V1EnvVar[] {
   const spec = app.spec;
   const publicBaseUrl = spec.api.publicBaseUrl ?? (spec.ingress.enabled && spec.ingress.host ? `https://${spec.ingress.host}` : undefined);
   const plain: Record<string, string | undefined> = {
     MATE_MODE: 'production',
+    MATE_VERSION: versionOf(image),
     PORT: String(API_PORT),
     HOST: '0.0.0.0',
     PUBLIC_BASE_URL: publicBaseUrl,
@@ -146,26 +160,47 @@ const scheduling = (spec: MateAppSpec): Partial<k8s.V1PodSpec> => ({
   ...(spec.imagePullSecrets?.length ? { imagePullSecrets: spec.imagePullSecrets } : {}),
 });
 
+/**
+ * The Filebeat sidecar's config, the only one (tests/observability/logs.test.ts
+ * runs Filebeat on it). It reads the API's ECS lines from the shared volume,
+ * keeps each line's own fields (ndjson: to the top of the event, dotted keys
+ * expanded, an undecodable line kept with error.message) and ships them to
+ * Logstash (dashboards/logging/logstash/mate.conf). The Kubernetes fields come
+ * from the Downward API (the sidecar's environment) and the labels the
+ * operator gives the pod, so the sidecar needs no access to the API server
+ * (add_kubernetes_metadata would need a ClusterRole to watch pods).
+ */
 export function filebeatConfig(app: MateApp): string {
+  // As add_kubernetes_metadata writes them: dots in label names become underscores.
+  const labels = Object.fromEntries(Object.entries(commonLabels(app, 'api')).map(([k, v]) => [k.replaceAll('.', '_'), v]));
   return dumpYaml(
     {
       'filebeat.inputs': [
         {
           type: 'filestream',
           id: `mate-api-${app.metadata.name}`,
-          // The API rotates api.log to api.log.1 (one generation): read both.
+          // The API rotates api.log to api.log.1 (one generation): read both; files are followed by inode.
           paths: [`${LOG_FILE}`, `${LOG_FILE}.1`],
           parsers: [{ ndjson: { target: '', overwrite_keys: true, expand_keys: true, add_error_key: true } }],
           prospector: { scanner: { check_interval: '1s' } },
+          fields_under_root: true,
+          fields: { event: { dataset: 'mate.api' } },
         },
       ],
       processors: [
         {
           add_fields: {
             target: 'kubernetes',
-            fields: { namespace: '${POD_NAMESPACE}', pod: { name: '${POD_NAME}' }, labels: { app_instance: app.metadata.name } },
+            fields: {
+              namespace: '${POD_NAMESPACE}',
+              pod: { name: '${POD_NAME}', uid: '${POD_UID}' },
+              node: { name: '${NODE_NAME}' },
+              container: { name: API_CONTAINER },
+              labels,
+            },
           },
         },
+        { drop_fields: { fields: ['agent.ephemeral_id'], ignore_missing: true } },
       ],
       'output.logstash': { hosts: app.spec.logging.logstashHosts ?? [], loadbalance: true },
       'logging.level': 'info',
@@ -196,7 +231,12 @@ function podSpecBase(app: MateApp): k8s.V1PodSpec {
   };
 }
 
-export function deployment(app: MateApp, image: string): Obj<k8s.V1Deployment> {
+/**
+ * The API's Deployment running `image`. `paused`: the rollout waits (no new
+ * ReplicaSet grows, the progress deadline does not run) while no API pod of
+ * any version is ready, as when a dependency is down (plan.ts).
+ */
+export function deployment(app: MateApp, image: string, opts: { paused?: boolean; secretsHash?: string } = {}): Obj<k8s.V1Deployment> {
   const spec = app.spec;
   const n = names(app);
   const selector = apiSelector(app);
@@ -204,6 +244,8 @@ export function deployment(app: MateApp, image: string): Obj<k8s.V1Deployment> {
   const podLabels = { ...spec.podLabels, ...commonLabels(app, 'api'), [LABEL_VERSION]: labelValue(versionOf(image) ?? 'unknown') };
   const annotations: Record<string, string> = { ...spec.podAnnotations, 'kubectl.kubernetes.io/default-container': API_CONTAINER };
   if (logging) annotations[ANNOTATION_CONFIG_HASH] = shortHash(filebeatConfig(app));
+  // Environment variables from Secrets are read at a container's start: a new value needs new pods.
+  if (opts.secretsHash) annotations[ANNOTATION_SECRETS_HASH] = opts.secretsHash;
 
   const volumes: k8s.V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }];
   const mounts: k8s.V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
@@ -226,6 +268,8 @@ export function deployment(app: MateApp, image: string): Obj<k8s.V1Deployment> {
       env: [
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+        { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
       ],
       resources: resources(spec.logging.resources),
       securityContext: restrictedContainer(spec),
@@ -244,71 +288,78 @@ export function deployment(app: MateApp, image: string): Obj<k8s.V1Deployment> {
     timeoutSeconds: 2,
   });
 
+  const deploymentSpec: k8s.V1DeploymentSpec = {
+    // No `replicas`: the HorizontalPodAutoscaler owns the count.
+    selector: { matchLabels: selector },
+    revisionHistoryLimit: spec.rollout.revisionHistoryLimit,
+    progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds,
+    ...(opts.paused ? { paused: true } : {}),
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+    template: {
+      metadata: { labels: podLabels, annotations },
+      spec: {
+        ...podSpecBase(app),
+        // The API drains by itself on SIGTERM (readiness false, still
+        // serving for DRAIN_DELAY_MS), then bounds in-flight requests by
+        // SHUTDOWN_TIMEOUT_MS: the grace period covers both, plus slack.
+        terminationGracePeriodSeconds: spec.api.drainDelaySeconds + spec.api.shutdownTimeoutSeconds + 5,
+        ...(initContainers.length ? { initContainers } : {}),
+        containers: [
+          {
+            name: API_CONTAINER,
+            image,
+            imagePullPolicy: spec.imagePullPolicy,
+            // The image's entrypoint is node; the argument picks the program.
+            args: ['dist/main/api.js'],
+            ports: [{ name: API_PORT_NAME, containerPort: API_PORT, protocol: 'TCP' }],
+            env: apiEnv(app, image),
+            resources: resources(spec.resources),
+            securityContext: restrictedContainer(spec),
+            startupProbe: probe('/healthz', 2, 60),
+            readinessProbe: probe('/readyz', 5, 2),
+            livenessProbe: probe('/healthz', 10, 3),
+            volumeMounts: mounts,
+          },
+        ],
+        volumes,
+        affinity: {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } },
+            ],
+          },
+        },
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'topology.kubernetes.io/zone',
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: selector },
+            matchLabelKeys: ['pod-template-hash'],
+          },
+        ],
+      },
+    },
+  };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: meta(app, n.deployment, 'api'),
-    spec: {
-      // No `replicas`: the HorizontalPodAutoscaler owns the count.
-      selector: { matchLabels: selector },
-      revisionHistoryLimit: spec.rollout.revisionHistoryLimit,
-      progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds,
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        metadata: { labels: podLabels, annotations },
-        spec: {
-          ...podSpecBase(app),
-          // The API drains by itself on SIGTERM (readiness false, still
-          // serving for DRAIN_DELAY_MS), then bounds in-flight requests by
-          // SHUTDOWN_TIMEOUT_MS: the grace period covers both, plus slack.
-          terminationGracePeriodSeconds: spec.api.drainDelaySeconds + spec.api.shutdownTimeoutSeconds + 5,
-          ...(initContainers.length ? { initContainers } : {}),
-          containers: [
-            {
-              name: API_CONTAINER,
-              image,
-              imagePullPolicy: spec.imagePullPolicy,
-              // The image's entrypoint is node; the argument picks the program.
-              args: ['dist/main/api.js'],
-              ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
-              env: apiEnv(app),
-              resources: resources(spec.resources),
-              securityContext: restrictedContainer(spec),
-              startupProbe: probe('/healthz', 2, 60),
-              readinessProbe: probe('/readyz', 5, 2),
-              livenessProbe: probe('/healthz', 10, 3),
-              volumeMounts: mounts,
-            },
-          ],
-          volumes,
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [
-                { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: selector } } },
-              ],
-            },
-          },
-          topologySpreadConstraints: [
-            {
-              maxSkew: 1,
-              topologyKey: 'topology.kubernetes.io/zone',
-              whenUnsatisfiable: 'ScheduleAnyway',
-              labelSelector: { matchLabels: selector },
-              matchLabelKeys: ['pod-template-hash'],
-            },
-          ],
-        },
-      },
-    },
+    // The hash of the spec the operator applied: the plan trusts the Deployment's status for a
+    // rollout only when it is the status of this spec (see plan.ts).
+    metadata: meta(app, n.deployment, 'api', { annotations: { [ANNOTATION_SPEC_HASH]: shortHash(deploymentSpec) } }),
+    spec: deploymentSpec,
   };
 }
 
 export function migrationJob(app: MateApp, image: string, hash: string): Obj<k8s.V1Job> {
   const spec = app.spec;
   const labels = { ...commonLabels(app, 'migration'), [LABEL_MIGRATION_HASH]: hash, [LABEL_VERSION]: labelValue(versionOf(image) ?? '') };
-  const env = apiEnv(app).filter((e) =>
-    ['MATE_MODE', 'LOG_LEVEL', 'DATABASE_URL', 'DATABASE_POOL_MAX', 'SERVICE_DAY_START_HOUR', 'SERVICE_TIME_ZONE'].includes(e.name),
-  );
+  const env = [
+    ...apiEnv(app, image).filter((e) =>
+      ['MATE_MODE', 'LOG_LEVEL', 'DATABASE_POOL_MAX', 'SERVICE_DAY_START_HOUR', 'SERVICE_TIME_ZONE'].includes(e.name),
+    ),
+    secretEnv('DATABASE_URL', migrationDatabaseRef(spec)),
+  ];
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -365,7 +416,7 @@ export function service(app: MateApp): Obj<k8s.V1Service> {
     spec: {
       type: 'ClusterIP',
       selector: apiSelector(app),
-      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+      ports: [{ name: API_PORT_NAME, port: 80, targetPort: API_PORT_NAME, protocol: 'TCP' }],
     },
   };
 }
@@ -431,15 +482,47 @@ function logstashPorts(spec: MateAppSpec): number[] {
   return (spec.logging.logstashHosts ?? []).map((h) => Number(h.slice(h.lastIndexOf(':') + 1)));
 }
 
+/** AWS STS, which the SDK calls for IRSA credentials (AssumeRoleWithWebIdentity), on HTTPS. */
+const STS_PORT = 443;
+
+/**
+ * Egress to the dependencies: each one's ports to its own destinations
+ * (networkPolicy.dependencyEgressCIDRs), else to egressCIDRs, else anywhere;
+ * dependencies with the same destinations share one rule. STS is allowed only
+ * where it is listed (a cluster whose pods get AWS credentials from IRSA).
+ */
+function dependencyEgress(spec: MateApp['spec']): { to?: { ipBlock: { cidr: string } }[]; ports: { protocol: string; port: number }[] }[] {
+  const np = spec.networkPolicy;
+  const own = np.dependencyEgressCIDRs ?? {};
+  const dependencies: [keyof NonNullable<typeof np.dependencyEgressCIDRs>, number[]][] = [
+    ['database', [spec.database.port]],
+    ['redis', [spec.redis.port]],
+    ['s3', [spec.s3.port]],
+    ['smtp', [spec.smtp.port]],
+    ['logging', logstashPorts(spec)],
+    ['sts', own.sts ? [STS_PORT] : []],
+  ];
+  const rules = new Map<string, { cidrs: string[]; ports: Set<number> }>();
+  for (const [dependency, ports] of dependencies) {
+    const cidrs = [...(own[dependency] ?? np.egressCIDRs ?? [])].sort();
+    const rule = rules.get(cidrs.join()) ?? { cidrs, ports: new Set<number>() };
+    for (const port of ports) rule.ports.add(port);
+    rules.set(cidrs.join(), rule);
+  }
+  return [...rules.values()]
+    .filter((r) => r.ports.size > 0)
+    .map((r) => ({
+      ...(r.cidrs.length ? { to: r.cidrs.map((cidr) => ({ ipBlock: { cidr } })) } : {}),
+      ports: [...r.ports].sort((a, b) => a - b).map((port) => ({ protocol: 'TCP', port })),
+    }));
+}
+
 /** Typed loosely: the client's model names `from` `_from`, and this is sent as JSON as is. */
 export function networkPolicy(app: MateApp): KubeObject {
   const spec = app.spec;
   const np = spec.networkPolicy;
   const http = [{ protocol: 'TCP', port: API_PORT }];
   const nsLabel = (ns: string) => ({ matchLabels: { 'kubernetes.io/metadata.name': ns } });
-  const depPorts = [...new Set([spec.database.port, spec.redis.port, spec.s3.port, spec.smtp.port, ...logstashPorts(spec)])].sort(
-    (a, b) => a - b,
-  );
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -463,10 +546,7 @@ export function networkPolicy(app: MateApp): KubeObject {
             { protocol: 'TCP', port: 53 },
           ],
         },
-        {
-          ...(np.egressCIDRs?.length ? { to: np.egressCIDRs.map((cidr) => ({ ipBlock: { cidr } })) } : {}),
-          ports: depPorts.map((port) => ({ protocol: 'TCP', port })),
-        },
+        ...dependencyEgress(spec),
       ],
     },
   };
@@ -481,7 +561,16 @@ export function serviceMonitor(app: MateApp): KubeObject {
     spec: {
       selector: { matchLabels: { ...apiSelector(app) } },
       namespaceSelector: { matchNames: [app.metadata.namespace] },
-      endpoints: [{ port: 'http', path: '/metrics', interval: sm.interval, scrapeTimeout: '10s' }],
+      endpoints: [
+        {
+          port: API_PORT_NAME,
+          path: METRICS_PATH,
+          interval: sm.interval,
+          scrapeTimeout: '10s',
+          // Without it the job would be the Service's name (the release's), not the one the alerts select.
+          relabelings: [{ action: 'replace', targetLabel: 'job', replacement: API_JOB }],
+        },
+      ],
     },
   };
 }

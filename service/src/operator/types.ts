@@ -44,7 +44,7 @@ export interface MateAppSpec {
   };
   serviceDay: { startHour: number; timeZone: string };
   commuteScaling: { enabled: boolean; timeZone: string; start: string; end: string; days: Weekday[]; minReplicas: number };
-  database: { urlSecretRef: SecretKeyRef; poolMax: number; port: number };
+  database: { urlSecretRef: SecretKeyRef; migrationUrlSecretRef?: SecretKeyRef; poolMax: number; port: number };
   redis: { urlSecretRef: SecretKeyRef; keyPrefix: string; port: number };
   s3: {
     bucket: string;
@@ -68,6 +68,7 @@ export interface MateAppSpec {
     prometheusPodLabels: Record<string, string>;
     clientPodLabels: Record<string, string>;
     egressCIDRs?: string[];
+    dependencyEgressCIDRs?: Partial<Record<'database' | 'redis' | 's3' | 'smtp' | 'logging' | 'sts', string[]>>;
     dnsNamespace: string;
   };
   monitoring: {

@@ -24,7 +24,7 @@ async function check(p: () => Promise<unknown>): Promise<string> {
 /** Builds the production or embedded dependencies from configuration. */
 export async function createDeps(config: Config, opts: { logger?: Logger } = {}): Promise<AppDeps> {
   const logger = opts.logger ?? createLogger({ level: config.LOG_LEVEL, file: config.LOG_FILE, fileMaxBytes: config.LOG_FILE_MAX_BYTES });
-  const metrics = createMetrics({ commit: config.GIT_COMMIT });
+  const metrics = createMetrics({ version: config.MATE_VERSION, commit: config.GIT_COMMIT });
   const db = createDb(config.databaseUrl, {
     poolMax: config.DATABASE_POOL_MAX,
     queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,

@@ -14,7 +14,7 @@
  */
 import autocannon from 'autocannon';
 import { Histogram } from './stats.js';
-import { RssSampler, sleep, type ServerProcess } from './processes.js';
+import { cpuTimeOf, RssSampler, sleep, type ServerProcess } from './processes.js';
 
 export interface Req {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -52,6 +52,8 @@ export interface RunResult {
   /** Largest RSS sampled in the watched process during the run, and its VmHWM afterwards. */
   rssMax?: number;
   samples?: Array<{ t: number; rss: number }>;
+  /** CPU time the watched process used per answer during the run, in milliseconds. */
+  cpuPerRequestMs?: number;
 }
 
 export interface RunOptions {
@@ -132,6 +134,7 @@ export async function run(name: string, opts: RunOptions): Promise<RunResult> {
       if (stopped) instance.stop();
     });
 
+  const cpu0 = opts.watch ? cpuTimeOf(opts.watch.pid) : undefined;
   const t0 = performance.now();
   let results: autocannon.Result[];
   if (!opts.rate) {
@@ -150,6 +153,7 @@ export async function run(name: string, opts: RunOptions): Promise<RunResult> {
   // Paced lanes start up to a second apart: the rate is over the lanes' own duration.
   const seconds = opts.rate && !stopped ? (opts.duration ?? 10) : (performance.now() - t0) / 1000;
   sampler?.stop();
+  const cpu1 = opts.watch ? cpuTimeOf(opts.watch.pid) : undefined;
   const errors = results.reduce((n, r) => n + r.errors, 0); // autocannon counts timeouts among errors
   return {
     name,
@@ -166,6 +170,7 @@ export async function run(name: string, opts: RunOptions): Promise<RunResult> {
     failures: failedAnswers + errors,
     rssMax: sampler?.max(),
     samples: sampler?.samples,
+    cpuPerRequestMs: cpu0 !== undefined && cpu1 !== undefined && answered ? (cpu1 - cpu0) / answered : undefined,
   };
 }
 
@@ -193,5 +198,5 @@ export const non2xxOutcomes = (r: RunResult) =>
 
 export function fmtResult(r: RunResult): string {
   const odd = non2xxOutcomes(r);
-  return `${r.name}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, non-2xx ${r.non2xx}, errors ${r.errors}, failures ${r.failures}${r.rssMax ? `, RSS max ${(r.rssMax / 1048576).toFixed(0)} MiB` : ''}${odd ? ` [${odd}]` : ''}`;
+  return `${r.name}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, non-2xx ${r.non2xx}, errors ${r.errors}, failures ${r.failures}${r.cpuPerRequestMs !== undefined ? `, CPU ${r.cpuPerRequestMs.toFixed(3)} ms/req` : ''}${r.rssMax ? `, RSS max ${(r.rssMax / 1048576).toFixed(0)} MiB` : ''}${odd ? ` [${odd}]` : ''}`;
 }

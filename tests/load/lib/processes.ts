@@ -44,7 +44,7 @@ function imageEnv(): Record<string, string> {
   return Object.assign({}, ...runtime.instructions.filter((i) => i.keyword === 'ENV').map((i) => parseEnv(i.args, {})));
 }
 
-/** Compiles the service as its image build does (tsconfig.build.json) into a temp folder. */
+/** Compiles and bundles the service as its image build does (tsconfig.build.json, then service/bundle.mjs) into a temp folder. */
 export function buildDist(): Runtime {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mate-pressure-dist-'));
   const out = path.join(dir, 'service', 'dist');
@@ -58,6 +58,7 @@ export function buildDist(): Runtime {
   );
   fs.copyFileSync(path.join(REPO_ROOT, 'service/package.json'), path.join(dir, 'service/package.json'));
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'service/bundle.mjs'), out], { cwd: REPO_ROOT, stdio: 'inherit' });
   const bare = path.join(dir, 'bare-koa.mjs');
   fs.writeFileSync(
     bare,
@@ -106,6 +107,26 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | undefined 
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
     return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * CPU time a process has used, user and system, all its threads (GC and the
+ * libuv pool included), in milliseconds, from /proc/<pid>/stat. CPU per
+ * request from this is steadier than a rate on a shared machine: it does not
+ * depend on what else has the cores.
+ */
+export function cpuTimeOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
   } catch {
     return undefined;
   }

@@ -97,6 +97,12 @@ export const listRequest = (riders: Rider[]): Req => ({
   path: `${API}/carpools?sort=${pick(['latest', 'departure', 'cost'])}${Math.random() < 0.5 ? '&available=true' : ''}`,
   headers: { authorization: pick(riders).auth },
 });
+/** The legacy web client's list of today's carpools (one array of all of them), as a random rider. */
+export const legacyListRequest = (riders: Rider[]): Req => ({
+  op: 'legacy list',
+  path: `/api/carpool/${pick(['list', 'active', 'fast', 'low'])}`,
+  headers: { authorization: pick(riders).auth },
+});
 export const carpoolRequest = (riders: Rider[], carpoolIds: number[]): Req => ({
   op: 'carpool',
   path: `${API}/carpools/${pick(carpoolIds)}`,

@@ -4,6 +4,7 @@ import { startTestApp, type TestApp } from '../../testing/harness.js';
 import { testServices } from '../../testing/env.js';
 import { startTcpProxy } from '../../testing/tcp-proxy.js';
 import type { TestMember } from '../auth/fixtures.js';
+import { legacyClient, ok } from '../legacy/fixtures.js';
 import { MORNING, postCarpool, quickMembers } from './fixtures.js';
 
 type Proxy = Awaited<ReturnType<typeof startTcpProxy>>;
@@ -91,6 +92,33 @@ describe("today's lists in Redis (MariaDB + Redis)", () => {
     for (const v of await shown()) assert.ok(!(c2 in v), 'a deleted carpool leaves every list at once');
   });
 
+  it('the legacy lists are cached as rendered, under the same versions: a write shows in them at once', async () => {
+    const legacy = legacyClient(t, { access: viewer.accessToken });
+    const LEGACY = ['/api/carpool/list', '/api/carpool/active', '/api/carpool/fast', '/api/carpool/low'];
+    const legacyShown = () =>
+      Promise.all(
+        LEGACY.map(async (path) => {
+          const res = await legacy.request('GET', path);
+          assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+          const items: Array<{ carpoolId: number; reservationCount: number; departureCoordinate: string }> = ok(res, /./);
+          return new Map(items.map((c) => [c.carpoolId, c]));
+        }),
+      );
+    const place = (await legacyShown())[0]!.get(c1)!.departureCoordinate;
+    await t.deps.db('carpools').where('id', c1).update({ departure_place: '바뀐 장소' });
+    for (const list of await legacyShown()) if (list.has(c1)) assert.equal(list.get(c1)!.departureCoordinate, place, 'served as rendered');
+
+    const seats = (await legacyShown())[0]!.get(c1)!.reservationCount;
+    assert.equal((await riders[1]!.call('DELETE', `/carpools/${c1}/reservations/me`)).status, 204);
+    for (const list of await legacyShown()) {
+      if (!list.has(c1)) continue;
+      assert.equal(list.get(c1)!.reservationCount, seats - 1);
+      assert.equal(list.get(c1)!.departureCoordinate, '바뀐 장소', 'rendered again after the write');
+    }
+    await t.deps.db('carpools').where('id', c1).update({ departure_place: place });
+    assert.equal((await riders[1]!.call('POST', `/carpools/${c1}/reservations`)).status, 201);
+  });
+
   it('with Redis unreachable the lists (and reservations) still answer, from the database; fresh again once it returns', async () => {
     await shown();
     redis.cut();
@@ -135,5 +163,32 @@ describe("today's lists: how long a cached page lives", () => {
     await eventually(async () => (await place()) === '바뀐 장소', 5_000);
     const seen = Date.now() - changedAt;
     assert.ok(seen <= 3_000 + 250, `the old page was served for ${seen} ms, past 1.5 × 2 s`);
+  });
+});
+
+describe("today's lists: a page missed by many calls at once", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({ now: MORNING, env: { CARPOOL_LIST_CACHE_TTL_SECONDS: '3600', FILES_PRESIGN_TTL_SECONDS: '7200' } });
+  });
+  after(() => t.close());
+
+  it('is built once, not once per call (a write makes every page miss at once)', async () => {
+    const [viewer] = await quickMembers(t, 1);
+    let queries = 0;
+    t.deps.db.on('query', () => queries++);
+    /** Database queries that `calls` simultaneous calls of the list make, right after a write. */
+    const queriesOf = async (calls: number) => {
+      const [driver] = await quickMembers(t, 1, { driver: true });
+      await postCarpool(t, driver!); // a new list version: every page misses
+      queries = 0;
+      const answers = await Promise.all(Array.from({ length: calls }, () => viewer!.call('GET', '/carpools')));
+      for (const res of answers) assert.equal(res.status, 200);
+      assert.equal(new Set(answers.map((res) => JSON.stringify(res.body))).size, 1);
+      return queries;
+    };
+    const one = await queriesOf(1);
+    assert.ok(one > 0, 'the first call after a write reads the database');
+    assert.equal(await queriesOf(10), one, 'ten calls at once read it as often as one');
   });
 });

@@ -154,6 +154,39 @@ for (const database of ['mysql', 'sqlite'] as const) {
       assert.equal(shown.body.seatsLeft, 0);
     });
 
+    it('a reservation reads nothing first: the seat UPDATE, the participation INSERT and the new count, in one transaction', async () => {
+      const [driver] = await quickMembers(t, 1, { driver: true });
+      const c = await postCarpool(t, driver!, { capacity: 2 });
+      const [rider] = await quickMembers(t, 1);
+      const statements: string[] = [];
+      const onQuery = (q: { sql: string }) => statements.push(q.sql.trim().split(/\s+/).slice(0, 3).join(' ').toLowerCase());
+      t.deps.db.on('query', onQuery);
+      const res = await rider!.call('POST', `/carpools/${c.id}/reservations`).finally(() => t.deps.db.off('query', onQuery));
+      assert.equal(res.status, 201);
+      const work = statements.filter((q) => !/^(begin|commit|start|beginning)/.test(q));
+      assert.deepEqual(
+        work.map((q) => q.split(' ')[0]),
+        ['update', 'insert', 'select'],
+        JSON.stringify(statements),
+      );
+    });
+
+    it('a refused reservation answers the first rule it breaks: own carpool, then another carpool today, then full', async () => {
+      const drivers = await quickMembers(t, 2, { driver: true });
+      const full = await postCarpool(t, drivers[0]!, { capacity: 1 });
+      const other = await postCarpool(t, drivers[1]!);
+      const [first, holder] = await quickMembers(t, 2);
+      assert.equal((await first!.call('POST', `/carpools/${full.id}/reservations`)).status, 201);
+      assert.equal((await holder!.call('POST', `/carpools/${other.id}/reservations`)).status, 201);
+      assert.equal(codeOf(await drivers[0]!.call('POST', `/carpools/${full.id}/reservations`)), 'MATE-008');
+      assert.equal(codeOf(await holder!.call('POST', `/carpools/${full.id}/reservations`)), 'MATE-003');
+      assert.equal(codeOf(await drivers[1]!.call('POST', `/carpools/${full.id}/reservations`)), 'MATE-003');
+      const [stranger] = await quickMembers(t, 1);
+      assert.equal(codeOf(await stranger!.call('POST', `/carpools/${full.id}/reservations`)), 'MATE-002');
+      assert.deepEqual(await seatState(t, full.id), { seatsTaken: 1, capacity: 1, activePassengers: 1 });
+      assert.deepEqual(await seatState(t, other.id), { seatsTaken: 1, capacity: 3, activePassengers: 1 });
+    });
+
     it('MATE-001 for a carpool that does not exist, and 400 for an id that is not one', async () => {
       const [m] = await quickMembers(t, 1);
       for (const [method, path] of [

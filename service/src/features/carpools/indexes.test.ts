@@ -151,7 +151,10 @@ describe('list and history queries use an index (MariaDB, 10,000 carpools, 50,00
     assertIndexed('carpoolById', await explain(q.carpoolByIdQuery(db, sample.carpoolId)));
     assertIndexed('daySeats', await explain(q.daySeatsQuery(db, sample.day)));
     assertIndexed('carpoolsByIds', await explain(q.carpoolsByIdsQuery(db, sample.carpoolIds)));
-    assertIndexed('takeSeat', await explain(q.takeSeatQuery(db, sample.carpoolId)));
+    assertIndexed(
+      'takeSeat',
+      await explain(q.takeSeatQuery(db, { id: sample.carpoolId, day: sample.day, now: new Date(), memberId: sample.memberId })),
+    );
     assertIndexed('freeSeat', await explain(q.freeSeatQuery(db, sample.carpoolId)));
     assertIndexed('deleteCarpool', await explain(q.deleteCarpoolQuery(db, sample.carpoolId, new Date())));
   });

@@ -48,30 +48,61 @@ export function createListCache(kv: KeyValueStore, logger: Logger, ttlSeconds: n
 
   const served = new RecentlyUsed<Buffer>(LOCAL_PAGES);
   const keep = (key: string, page: Buffer) => served.set(key, page, Date.now() + (ttlSeconds * 1000) / 2);
+  const inflight = new Map<string, Promise<Buffer>>();
+
+  /** A page this process does not hold: from the store, else built and stored. */
+  async function fill(key: string, load: () => Promise<string>): Promise<Buffer> {
+    try {
+      const hit = await kv.get(key);
+      if (hit !== null) return keep(key, Buffer.from(hit));
+    } catch (err) {
+      warn(err, 'read');
+      return Buffer.from(await load());
+    }
+    const value = await load();
+    await kv.set(key, value, ttlSeconds).catch((err: unknown) => warn(err, 'write'));
+    return keep(key, Buffer.from(value));
+  }
 
   return {
     ttlSeconds,
 
+    /**
+     * Starts reading the day's version for a `read` to come (a route's `early`, sent with the
+     * session check). A failure surfaces only in the read that awaits it.
+     */
+    early(day: ServiceDay): EarlyVersion | undefined {
+      if (!ttlSeconds) return undefined;
+      const version = kv.get(versionKey(day));
+      version.catch(() => undefined);
+      return { day, version };
+    },
+
     /** A page as its JSON bytes: a hit is sent as stored, never parsed and serialized again. */
-    async read(day: ServiceDay, variant: string, load: () => Promise<string>): Promise<Buffer> {
+    async read(day: ServiceDay, variant: string, load: () => Promise<string>, early?: EarlyVersion): Promise<Buffer> {
       if (!ttlSeconds) return Buffer.from(await load());
-      let key: string | undefined;
+      let key: string;
       try {
+        // A failed invalidation is retried first, and the version read after it.
+        const fresh = !pending.size && early?.day === day;
         if (pending.size) await flushPending();
-        const version = (await kv.get(versionKey(day))) ?? '0';
+        const version = (await (fresh ? early.version : kv.get(versionKey(day)))) ?? '0';
         key = `carpools:list:${day}:${version}:${variant}`;
-        const local = served.get(key);
-        if (local) return local;
-        const hit = await kv.get(key);
-        if (hit !== null) return keep(key, Buffer.from(hit));
       } catch (err) {
         warn(err, 'read');
-        key = undefined;
+        return Buffer.from(await load());
       }
-      const value = await load();
-      if (!key) return Buffer.from(value);
-      await kv.set(key, value, ttlSeconds).catch((err: unknown) => warn(err, 'write'));
-      return keep(key, Buffer.from(value));
+      const local = served.get(key);
+      if (local) return local;
+      // Concurrent misses of one page share one fetch or build: a write makes every page miss at
+      // once, and each caller building its own (up to ten pages and 500 views for a legacy list)
+      // cost more CPU than all the hits around them.
+      let filling = inflight.get(key);
+      if (!filling) {
+        filling = fill(key, load).finally(() => inflight.delete(key));
+        inflight.set(key, filling);
+      }
+      return filling;
     },
 
     async invalidate(day: ServiceDay): Promise<void> {
@@ -88,3 +119,9 @@ export function createListCache(kv: KeyValueStore, logger: Logger, ttlSeconds: n
 }
 
 export type ListCache = ReturnType<typeof createListCache>;
+
+/** The list version of a day, being read (ListCache.early). */
+export interface EarlyVersion {
+  day: ServiceDay;
+  version: Promise<string | null>;
+}

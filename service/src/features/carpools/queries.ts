@@ -104,12 +104,17 @@ export function carpoolsByIdsQuery(db: Knex, ids: number[]) {
 /**
  * The seat: one conditional UPDATE by primary key, which locks the carpool
  * row until the transaction ends, so no interleaving of reservations can
- * overbook. (A carpool's service day never changes: the caller checked it.)
+ * overbook. It also holds every other condition of a reservation (a live
+ * carpool of that day, not yet left, not the member's own), so a reservation
+ * reads nothing first; when it changes no row, the caller finds out why.
  */
-export function takeSeatQuery(db: Knex, id: number) {
+export function takeSeatQuery(db: Knex, p: { id: number; day: ServiceDay; now: Date; memberId: number }) {
   return db('carpools')
-    .where('id', id)
+    .where('id', p.id)
     .whereNull('deleted_at')
+    .where('service_day', p.day)
+    .where('departure_at', '>', p.now)
+    .whereNot('driver_id', p.memberId)
     .whereRaw('seats_taken < capacity')
     .update({ seats_taken: db.raw('seats_taken + 1') });
 }

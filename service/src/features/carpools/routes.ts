@@ -18,9 +18,10 @@ export function carpoolRoutes(carpools: CarpoolsService) {
       access: 'member',
       query: listQuery,
       response: carpoolList,
-      handler: async ({ query, ctx }) => {
+      early: carpools.earlyListVersion,
+      handler: async ({ query, ctx, early }) => {
         ctx.type = 'application/json';
-        return carpools.listTodayJson(query);
+        return carpools.listTodayJson(query, early);
       },
     }),
     route({

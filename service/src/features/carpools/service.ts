@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../platform/db/model.js';
 import { Gauge } from 'prom-client';
 import { AppError, checked, type ErrorCode } from '../../platform/http/errors.js';
 import type { MembersService } from '../members/service.js';
-import { createListCache } from './list-cache.js';
+import { createListCache, type EarlyVersion } from './list-cache.js';
 import { decodeCursor, encodeCursor, offsetOf } from './pagination.js';
 import {
   LIST_ORDER,
@@ -180,7 +180,7 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
   }
 
   /** Rule 9's page as JSON bytes, cached until the next change: the API sends them as they are. */
-  async function listTodayJson(q: ListQuery): Promise<Buffer> {
+  async function listTodayJson(q: ListQuery, early?: EarlyVersion): Promise<Buffer> {
     const day = calendar.today();
     const { column } = LIST_ORDER[q.sort];
     let after: ListAfter | undefined;
@@ -191,39 +191,54 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
       after = { value: column === 'cost' ? value : new Date(value), id };
     }
     const variant = `${q.sort}:${q.available ? 1 : 0}:${q.size}:${q.cursor ?? ''}`;
-    return cache.read(day, variant, async () => {
-      const rows: CarpoolRow[] = await todayListQuery(db, { day, sort: q.sort, available: q.available, after, limit: q.size + 1 });
-      const page = rows.slice(0, q.size);
-      const last = page[page.length - 1];
-      const nextCursor =
-        rows.length > q.size && last
-          ? encodeCursor([column === 'cost' ? Number(last.cost) : toDate(last[column]).getTime(), Number(last.id)])
-          : null;
-      const list: CarpoolList = { serviceDay: day, items: await views(page), nextCursor };
-      return JSON.stringify(list);
-    });
+    return cache.read(
+      day,
+      variant,
+      async () => {
+        const rows: CarpoolRow[] = await todayListQuery(db, { day, sort: q.sort, available: q.available, after, limit: q.size + 1 });
+        const page = rows.slice(0, q.size);
+        const last = page[page.length - 1];
+        const nextCursor =
+          rows.length > q.size && last
+            ? encodeCursor([column === 'cost' ? Number(last.cost) : toDate(last[column]).getTime(), Number(last.id)])
+            : null;
+        const list: CarpoolList = { serviceDay: day, items: await views(page), nextCursor };
+        return JSON.stringify(list);
+      },
+      early,
+    );
   }
 
   const inAnotherCarpool = (day: ServiceDay) => new AppError('MATE-003', `you already drive or ride a carpool in the service day ${day}`);
 
-  /** One seat, taken only while seats remain; never one's own carpool, never two a day. */
+  /**
+   * Why the seat UPDATE changed no row, in the order the rules are checked: a carpool members cannot
+   * see, their own, not one of today's or already left, a carpool of theirs today already, else full.
+   */
+  async function whyNoSeat(trx: Knex.Transaction, p: { carpoolId: number; memberId: number; day: ServiceDay; now: Date }) {
+    const row: CarpoolRow | undefined = await carpoolByIdQuery(trx, p.carpoolId);
+    if (!row || row.deleted_at) return new AppError('MATE-001');
+    if (Number(row.driver_id) === p.memberId) return new AppError('MATE-008');
+    assertOpen(row, p.day, p.now);
+    if (await activeParticipationQuery(trx, p.memberId, p.day)) return inAnotherCarpool(p.day);
+    return new AppError('MATE-002', `all ${row.capacity} seats of carpool ${p.carpoolId} are taken`);
+  }
+
+  /**
+   * One seat, taken only while seats remain; never one's own carpool, never two a day. Nothing is read
+   * first: the conditional seat UPDATE holds every condition (and locks the carpool row, first, as in
+   * cancel and delete: one lock order), the participation's unique key refuses a second carpool today,
+   * then the new count: BEGIN, three statements, COMMIT. A refusal is explained after it.
+   */
   async function takeSeat(memberId: number, carpoolId: number): Promise<ReservationView> {
     checked(carpoolIdSchema, carpoolId);
     const now = calendar.now();
     const day = calendar.dayOf(now);
-    const row = await requireLive(carpoolId);
-    if (Number(row.driver_id) === memberId) throw new AppError('MATE-008');
-    assertOpen(row, day, now);
-    if (await activeParticipationQuery(db, memberId, day)) throw inAnotherCarpool(day);
+    const p = { carpoolId, memberId, day, now };
     const seats = await withRetry(() =>
       db.transaction(async (trx) => {
-        // The carpool row first (as in cancel and delete): one lock order, no deadlock between them.
-        if ((await takeSeatQuery(trx, carpoolId)) === 0) {
-          const again: CarpoolRow | undefined = await carpoolByIdQuery(trx, carpoolId);
-          if (!again || again.deleted_at || asServiceDay(again.service_day) !== day) throw new AppError('MATE-001');
-          throw new AppError('MATE-002', `all ${again.capacity} seats of carpool ${carpoolId} are taken`);
-        }
-        await takePart(trx, { carpoolId, memberId, role: 'passenger', day, now });
+        if ((await takeSeatQuery(trx, { id: carpoolId, day, now, memberId })) === 0) throw await whyNoSeat(trx, p);
+        await takePart(trx, { ...p, role: 'passenger' });
         return (await seatsQuery(trx, carpoolId)) as { seats_taken: number; capacity: number };
       }),
     );
@@ -342,6 +357,17 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
     },
 
     listTodayJson,
+
+    /** Starts reading today's list version for a list call to come (a route's `early`). */
+    earlyListVersion: () => cache.early(calendar.today()),
+
+    /**
+     * Another rendering of today's lists (the legacy client's), cached as its bytes under the same
+     * versioned keys as the pages: every write that changes a list replaces it too.
+     */
+    todayRendered(variant: string, render: () => Promise<string>, early?: EarlyVersion): Promise<Buffer> {
+      return cache.read(calendar.today(), `rendered:${variant}`, render, early);
+    },
 
     /** Rule 7 (and 6): today's carpool as driver or passenger, or why the one I had reserved is gone. */
     async myCarpool(memberId: number): Promise<MyCarpoolView> {

@@ -73,8 +73,8 @@ const driverInput = (body: { carNumber: string; phoneNumber: string; carImage?: 
 
 export function legacyRoutes(p: LegacyParts): RouteSpec[] {
   const v = legacyViews(p.calendar, p.files.defaultProfileImageUrl);
-  const legacy = <P, Q, B>(spec: Omit<RouteSpec<P, Q, B>, 'tag' | 'deprecated' | 'status'>) =>
-    route<P, Q, B>({ ...spec, tag: TAG, deprecated: true });
+  const legacy = <P, Q, B, E>(spec: Omit<RouteSpec<P, Q, B, E>, 'tag' | 'deprecated' | 'status'>) =>
+    route<P, Q, B, E>({ ...spec, tag: TAG, deprecated: true });
 
   async function memberOf(id: number) {
     const [view, today, count] = await Promise.all([
@@ -326,7 +326,16 @@ export function legacyRoutes(p: LegacyParts): RouteSpec[] {
         summary,
         access: 'member',
         response: carpoolListEnvelope,
-        handler: async () => envelope(await allToday(sort, available), message),
+        early: p.carpools.earlyListVersion,
+        // The whole answer (every page of today, reshaped) is rendered once per list version, then sent as bytes.
+        handler: async ({ ctx, early }) => {
+          ctx.type = 'application/json';
+          return p.carpools.todayRendered(
+            `legacy:${path}`,
+            async () => JSON.stringify(envelope(await allToday(sort, available), message)),
+            early,
+          );
+        },
       }),
     ),
     legacy({

@@ -24,6 +24,8 @@ const schema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:8080'),
+  // The build's identity (mate_build_info): the image sets both, the operator the version from the image tag.
+  MATE_VERSION: z.string().max(128).optional(),
   GIT_COMMIT: z.string().max(64).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
   LOG_FILE: z.string().optional(),

@@ -128,8 +128,12 @@ export function errors(): Koa.Middleware {
 export function accessLog(logger: Logger, metrics: Metrics): Koa.Middleware {
   return async (ctx, next) => {
     const start = process.hrtime.bigint();
-    // Lines a handler writes carry the request id too.
-    ctx.state.log = logger.child({ http: { request: { id: ctx.state.requestId } } });
+    // Lines a handler writes carry the request id too; the child logger is made only for a handler that writes one.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (log ??= logger.child({ http: { request: { id: ctx.state.requestId } } })),
+      enumerable: true,
+    });
     try {
       await next();
     } finally {

@@ -29,15 +29,17 @@ export interface Principal {
 /** Resolves the caller from the request, or throws AUTH-xxx / ACCOUNT-006. */
 export type Authenticate = (ctx: Koa.Context) => Promise<Principal>;
 
-export interface RouteInput<P, Q, B> {
+export interface RouteInput<P, Q, B, E = undefined> {
   ctx: Koa.Context;
   params: P;
   query: Q;
   body: B;
   principal: Principal;
+  /** What the route's `early` started. */
+  early: E;
 }
 
-export interface RouteSpec<P = any, Q = any, B = any> {
+export interface RouteSpec<P = any, Q = any, B = any, E = any> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI-style path, `{id}` for parameters. */
   path: string;
@@ -60,7 +62,14 @@ export interface RouteSpec<P = any, Q = any, B = any> {
   deprecated?: boolean;
   /** The answer carries tokens: sent with `Cache-Control: no-store` (noStore). */
   issuesTokens?: boolean;
-  handler: (input: RouteInput<P, Q, B>) => Promise<unknown> | unknown;
+  /**
+   * Started beside the authentication, before the caller is known, so that a store read the
+   * handler needs goes to Redis with the session check, in one round trip (auto-pipelining),
+   * instead of one round trip after it. Only for reads that are the same for every caller and
+   * reveal nothing; what it returns must not reject unawaited (a refused call never awaits it).
+   */
+  early?: () => E;
+  handler: (input: RouteInput<P, Q, B, E>) => Promise<unknown> | unknown;
 }
 
 export interface SuccessAnswer {
@@ -70,8 +79,8 @@ export interface SuccessAnswer {
   headers?: Record<string, string>;
 }
 
-/** A typed route; the identity function only lets TypeScript infer P, Q and B. */
-export function route<P = undefined, Q = undefined, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+/** A typed route; the identity function only lets TypeScript infer P, Q, B and E. */
+export function route<P = undefined, Q = undefined, B = undefined, E = undefined>(spec: RouteSpec<P, Q, B, E>): RouteSpec<P, Q, B, E> {
   return spec;
 }
 
@@ -211,6 +220,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], opts: RouteTable
 
     const readBody = spec.body ? (multipart ? readMultipart : readJson) : undefined;
     const handler: RouterMiddleware = async (ctx) => {
+      const early = spec.early?.();
       const principal = spec.access === 'public' ? (undefined as unknown as Principal) : await opts.authenticate(ctx);
       if (spec.access === 'admin' && principal.role !== 'admin') throw new AppError('AUTH-403', 'this call needs the admin role');
       ctx.state.principal = principal;
@@ -222,7 +232,7 @@ export function mountRoutes(router: Router, specs: RouteSpec[], opts: RouteTable
           ? spec.body.parse(multipart ? { ...(ctx.request.body as object), ...ctx.request.files } : ctx.request.body)
           : undefined;
         if (spec.issuesTokens) noStore(ctx);
-        const result = await spec.handler({ ctx, principal, params, query, body } as RouteInput<unknown, unknown, unknown>);
+        const result = await spec.handler({ ctx, principal, params, query, body, early } as RouteInput<unknown, unknown, unknown, unknown>);
         if (result !== undefined) {
           ctx.status = status;
           ctx.body = result;

@@ -5,7 +5,9 @@ import { closeDeps } from '../deps.js';
 
 export interface RunningServer {
   server: http.Server;
+  /** A URL this machine can call (127.0.0.1 when bound to every address). */
   url: string;
+  port: number;
   /** Drain, stop accepting, finish in-flight requests, close pools. */
   shutdown(): Promise<void>;
 }
@@ -40,7 +42,7 @@ export async function listen(app: Koa, deps: AppDeps): Promise<RunningServer> {
       await closeDeps(deps);
       deps.logger.info({ event: { action: 'shutdown-complete' } }, timedOut ? 'stopped after timeout' : 'stopped cleanly');
     })());
-  return { server, url, shutdown };
+  return { server, url, port: address.port, shutdown };
 }
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 export interface Mail {
   to: string;
@@ -14,12 +14,18 @@ export interface Mailer {
   close(): void;
 }
 
-/** SMTP in production; in the embedded mode each mail is written to the outbox folder as an .eml file. */
+/**
+ * SMTP in production; in the embedded mode each mail is written to the outbox folder as an .eml file.
+ * nodemailer is loaded with the first mail: most processes never send one, and start-up need not pay for it.
+ */
 export function createMailer(opts: { smtpUrl?: string; outboxDir: string; from: string }): Mailer {
-  let transport: Transporter;
-  if (opts.smtpUrl) {
+  if (!opts.smtpUrl) fs.mkdirSync(opts.outboxDir, { recursive: true });
+  let transport: Promise<Transporter> | undefined;
+  const open = async (): Promise<Transporter> => {
+    const { default: nodemailer } = await import('nodemailer');
+    if (!opts.smtpUrl) return nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
     const url = new URL(opts.smtpUrl);
-    transport = nodemailer.createTransport({
+    return nodemailer.createTransport({
       host: url.hostname,
       port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
       secure: url.protocol === 'smtps:',
@@ -29,20 +35,17 @@ export function createMailer(opts: { smtpUrl?: string; outboxDir: string; from: 
       greetingTimeout: 5_000,
       socketTimeout: 10_000,
     });
-  } else {
-    fs.mkdirSync(opts.outboxDir, { recursive: true });
-    transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-  }
+  };
   return {
     async send(mail) {
-      const info = await transport.sendMail({ from: opts.from, ...mail });
+      const info = await (await (transport ??= open())).sendMail({ from: opts.from, ...mail });
       if (!opts.smtpUrl) {
         const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`;
         fs.writeFileSync(path.join(opts.outboxDir, name), (info as unknown as { message: Buffer }).message);
       }
     },
     close() {
-      transport.close();
+      void transport?.then((t) => t.close());
     },
   };
 }

@@ -9,13 +9,40 @@ export type Logger = bunyan;
 const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|refresh|api[-_]?key|code_verifier/i;
 const REDACTED = '[REDACTED]';
 
+/** Keys already judged: a log line has a dozen keys, all lines together a few hundred names. */
+const secretKeys = new Map<string, boolean>();
+function isSecret(key: string): boolean {
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (secretKeys.size < 10_000) secretKeys.set(key, secret);
+  }
+  return secret;
+}
+
+/**
+ * The value with every secret key's value replaced. An object is copied only if something in it
+ * is replaced: most lines (one per request) hold no secret, and copying each was most of the cost
+ * of writing them.
+ */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value instanceof Error) return { type: value.name, message: value.message, stack_trace: value.stack };
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, depth + 1);
-  return out;
+  const source = value as Record<string, unknown>;
+  const keys = Object.keys(source);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = source[k];
+    const r = isSecret(k) ? REDACTED : redact(v, depth + 1);
+    if (r !== v && !out) {
+      out = {};
+      for (const earlier of keys.slice(0, i)) out[earlier] = source[earlier];
+    }
+    if (out) out[k] = r;
+  }
+  return out ?? value;
 }
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };

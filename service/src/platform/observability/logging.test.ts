@@ -85,4 +85,14 @@ describe('logging', () => {
       Authorization: '[REDACTED]',
     });
   });
+
+  it('copies only what it redacts, and never changes what it was given', () => {
+    const clean = { http: { request: { id: 'r1' } }, url: { path: '/x' } };
+    assert.equal(redact(clean), clean);
+    const given = { http: { request: { id: 'r1' } }, headers: { cookie: 'c' } };
+    const out = redact(given) as typeof given;
+    assert.deepEqual(out, { http: { request: { id: 'r1' } }, headers: { cookie: '[REDACTED]' } });
+    assert.equal(out.http, given.http, 'the untouched part is shared');
+    assert.equal(given.headers.cookie, 'c');
+  });
 });

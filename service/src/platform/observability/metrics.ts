@@ -1,13 +1,14 @@
 import { createRequire } from 'node:module';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+// Through the workspace's own name, which resolves from the sources, the compiled files and the bundle alike.
+const { version: packageVersion } = createRequire(import.meta.url)('@mate/service/package.json') as { version: string };
 
 /**
  * The service's metrics catalogue (docs/observability.md explains each).
  * One registry per app instance, so several apps can live in one test process.
  */
-export function createMetrics(opts: { commit?: string } = {}) {
+export function createMetrics(opts: { version?: string; commit?: string } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Gauges named *_total break the Prometheus naming rules (promtool check metrics).
@@ -22,7 +23,7 @@ export function createMetrics(opts: { commit?: string } = {}) {
     labelNames: ['version', 'commit'],
     registers,
   });
-  buildInfo.set({ version, commit: opts.commit ?? 'unknown' }, 1);
+  buildInfo.set({ version: opts.version ?? packageVersion, commit: opts.commit ?? 'unknown' }, 1);
 
   return {
     registry,

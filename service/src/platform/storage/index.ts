@@ -2,15 +2,15 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/** The AWS SDK, loaded on first use: the largest part of the API's module loading, which start-up need not pay for. */
+let sdk: Promise<typeof import('@aws-sdk/client-s3') & Pick<typeof import('@aws-sdk/s3-request-presigner'), 'getSignedUrl'>> | undefined;
+const loadSdk = () =>
+  (sdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]).then(([s3, presigner]) => ({
+    ...s3,
+    getSignedUrl: presigner.getSignedUrl,
+  })));
 
 export interface StoredObject {
   body: Readable;
@@ -47,28 +47,39 @@ function isNotFound(err: unknown): boolean {
 }
 
 export class S3Storage implements ObjectStorage {
-  readonly client: S3Client;
+  private client?: S3Client;
 
   constructor(
     private readonly s: S3Settings,
     private readonly observe: (operation: string, outcome: 'ok' | 'error') => void = () => undefined,
-  ) {
-    this.client = new S3Client({
-      region: s.region,
-      endpoint: s.endpoint,
-      forcePathStyle: s.forcePathStyle,
-      credentials: s.accessKeyId && s.secretAccessKey ? { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } : undefined,
+  ) {}
+
+  private async sdk() {
+    const aws = await loadSdk();
+    this.client ??= new aws.S3Client({
+      region: this.s.region,
+      endpoint: this.s.endpoint,
+      forcePathStyle: this.s.forcePathStyle,
+      credentials:
+        this.s.accessKeyId && this.s.secretAccessKey
+          ? { accessKeyId: this.s.accessKeyId, secretAccessKey: this.s.secretAccessKey }
+          : undefined,
       maxAttempts: 2,
-      // A hung or partitioned store must fail the call (503) within seconds, not hold it open:
-      // at most 1 s to connect and 1.2 s per request (an image is at most 5 MiB), two attempts.
       requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_200, throwOnRequestTimeout: true },
     });
+    return { aws, client: this.client, Bucket: this.s.bucket };
+  }
+
+  /** The SDK's client (created with the first call), for what this interface does not do (tests' bucket set-up). */
+  async sdkClient(): Promise<S3Client> {
+    return (await this.sdk()).client;
   }
 
   /** Counts every request by outcome; "not found" is an answer, not an error. */
-  private async send<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  private async send<T>(operation: string, fn: (s3: Awaited<ReturnType<S3Storage['sdk']>>) => Promise<T>): Promise<T> {
+    const s3 = await this.sdk();
     try {
-      const out = await fn();
+      const out = await fn(s3);
       this.observe(operation, 'ok');
       return out;
     } catch (err) {
@@ -78,16 +89,16 @@ export class S3Storage implements ObjectStorage {
   }
 
   async put(key: string, body: Buffer, contentType: string) {
-    await this.send('put', () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.s.bucket, Key: key, Body: body, ContentType: contentType })),
+    await this.send('put', ({ aws, client, Bucket }) =>
+      client.send(new aws.PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType })),
     );
   }
   async delete(key: string) {
-    await this.send('delete', () => this.client.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: key })));
+    await this.send('delete', ({ aws, client, Bucket }) => client.send(new aws.DeleteObjectCommand({ Bucket, Key: key })));
   }
   async exists(key: string) {
     try {
-      await this.send('head', () => this.client.send(new HeadObjectCommand({ Bucket: this.s.bucket, Key: key })));
+      await this.send('head', ({ aws, client, Bucket }) => client.send(new aws.HeadObjectCommand({ Bucket, Key: key })));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -96,7 +107,7 @@ export class S3Storage implements ObjectStorage {
   }
   async read(key: string) {
     try {
-      const out = await this.send('get', () => this.client.send(new GetObjectCommand({ Bucket: this.s.bucket, Key: key })));
+      const out = await this.send('get', ({ aws, client, Bucket }) => client.send(new aws.GetObjectCommand({ Bucket, Key: key })));
       return {
         body: out.Body as Readable,
         contentType: out.ContentType ?? 'application/octet-stream',
@@ -109,15 +120,14 @@ export class S3Storage implements ObjectStorage {
   }
   async readUrl(key: string) {
     if (this.s.publicBaseUrl) return `${this.s.publicBaseUrl.replace(/\/$/, '')}/${key}`;
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.s.bucket, Key: key }), {
-      expiresIn: this.s.presignTtlSeconds,
-    });
+    const { aws, client, Bucket } = await this.sdk();
+    return aws.getSignedUrl(client, new aws.GetObjectCommand({ Bucket, Key: key }), { expiresIn: this.s.presignTtlSeconds });
   }
   async ping() {
-    await this.send('head_bucket', () => this.client.send(new HeadBucketCommand({ Bucket: this.s.bucket })));
+    await this.send('head_bucket', ({ aws, client, Bucket }) => client.send(new aws.HeadBucketCommand({ Bucket })));
   }
   close() {
-    this.client.destroy();
+    this.client?.destroy();
   }
 }
 

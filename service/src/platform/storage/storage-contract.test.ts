@@ -44,14 +44,15 @@ contract('S3 (MinIO)', async () => {
   const svc = testServices();
   const bucket = `mate-contract-${randomBytes(4).toString('hex')}`;
   const storage = new S3Storage({ bucket, forcePathStyle: true, presignTtlSeconds: 60, ...svc.s3 });
-  await storage.client.send(new CreateBucketCommand({ Bucket: bucket }));
+  await (await storage.sdkClient()).send(new CreateBucketCommand({ Bucket: bucket }));
   return {
     storage,
     cleanup: async () => {
-      const listed = await storage.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      const listed = await (await storage.sdkClient()).send(new ListObjectsV2Command({ Bucket: bucket }));
       const objects = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (objects.length) await storage.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
-      await storage.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+      if (objects.length)
+        await (await storage.sdkClient()).send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
+      await (await storage.sdkClient()).send(new DeleteBucketCommand({ Bucket: bucket }));
       storage.close();
     },
   };
@@ -67,7 +68,7 @@ describe('S3 read URLs', () => {
     const svc = testServices();
     const bucket = `mate-presign-${randomBytes(4).toString('hex')}`;
     const storage = new S3Storage({ bucket, forcePathStyle: true, presignTtlSeconds: 1, ...svc.s3 });
-    await storage.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    await (await storage.sdkClient()).send(new CreateBucketCommand({ Bucket: bucket }));
     try {
       await storage.put('k.png', Buffer.from('png-bytes'), 'image/png');
       const url = await storage.readUrl('k.png');
@@ -79,7 +80,7 @@ describe('S3 read URLs', () => {
       assert.equal((await fetch(url)).status, 403, 'an expired URL is refused');
       await storage.delete('k.png');
     } finally {
-      await storage.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+      await (await storage.sdkClient()).send(new DeleteBucketCommand({ Bucket: bucket }));
       storage.close();
     }
   });
