@@ -145,7 +145,7 @@ for var in NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE GIT_SSL
   [[ -z ${!var:-} ]] || ca_env+=" $var=${!var}"
 done
 
-# ---- inside: private mounts, a PID namespace, the chroot -------------------------------
+# ---- inside: private mounts, a PID namespace, the root ----------------------------------
 mounts=$(
   cat <<EOF
 set -e
@@ -165,7 +165,16 @@ for pair in '$go_root:/usr/local/go' '$node_prefix/bin/node:$node_prefix/bin/nod
   mount --bind "\${pair%%:*}" "$root\${pair#*:}"
   mount -o remount,bind,ro "$root\${pair#*:}"
 done
-exec chroot '$root' /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 $ca_env \
+# Its own root, as a machine's is (pivot_root, not chroot): a chroot leaves this
+# namespace's root at the machine's /, where runc's exec into a container of
+# the real node lands (setns) and finds none of the container's files.
+mkdir -p '$root/.old-root'
+cd '$root'
+pivot_root . .old-root
+umount -l /.old-root
+rmdir /.old-root
+cd /
+exec /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 $ca_env \
   PATH=/usr/local/go/bin:/root/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   http_proxy=http://127.0.0.1:3128 https_proxy=http://127.0.0.1:3128 \
   HTTP_PROXY=http://127.0.0.1:3128 HTTPS_PROXY=http://127.0.0.1:3128 \

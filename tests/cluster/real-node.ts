@@ -81,9 +81,6 @@ export function execInContainer(containerId: string, argv: string[]): Promise<Ru
   return run('nsenter', [
     `--target=${containerd}`,
     '--mount',
-    // containerd's root too: under a chroot (the rehearsal's), the mount namespace's own root is the machine's.
-    '--root',
-    '--wd',
     tool('ctr'),
     '--address',
     node.containerd,
