@@ -1,35 +1,58 @@
 /**
- * dashboards/build/ is produced only by the build step: a fresh build into a
- * temporary directory must match the checked-in files byte for byte.
+ * dashboards/build/ and the promtool tests in dashboards/tests/ are produced
+ * only by the build step: a fresh build into temporary directories must match
+ * the checked-in files byte for byte.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BUILD_DIR, ROOT, annotationQueries, loadDashboards, panelQueries, renderGrafana, run, selectors, tmpDir } from './support.js';
+import {
+  BUILD_DIR,
+  ROOT,
+  TESTS_DIR,
+  annotationQueries,
+  loadDashboards,
+  panelQueries,
+  renderGrafana,
+  run,
+  selectors,
+  tmpDir,
+} from './support.js';
 
 describe('dashboards build', () => {
-  it('the checked-in dashboards/build/ is exactly what `npm run build -w dashboards` writes', () => {
-    const out = tmpDir('mate-dashboards-build-');
+  it('the checked-in dashboards/build/ and dashboards/tests/ are exactly what `npm run build -w dashboards` writes', () => {
+    const build = (out: string, testsOut: string) =>
+      run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dashboards', 'src', 'build.ts'), '--out', out, '--tests-out', testsOut], {
+        cwd: ROOT,
+      });
+    const [out, testsOut, again, testsAgain] = [1, 2, 3, 4].map(() => tmpDir('mate-dashboards-build-'));
     try {
-      const r = run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dashboards', 'src', 'build.ts'), '--out', out], { cwd: ROOT });
+      const r = build(out!, testsOut!);
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      const fresh = fs.readdirSync(out).sort();
-      const checkedIn = fs.readdirSync(BUILD_DIR).sort();
-      assert.deepEqual(checkedIn, fresh, 'the same files (run `npm run build -w dashboards` and commit dashboards/build/)');
-      for (const f of fresh)
-        assert.ok(
-          fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(BUILD_DIR, f))),
-          `dashboards/build/${f} differs from a fresh build: run \`npm run build -w dashboards\` and commit the result`,
+      build(again!, testsAgain!);
+      for (const [fresh, checkedIn, second] of [
+        [out!, BUILD_DIR, again!],
+        [testsOut!, TESTS_DIR, testsAgain!],
+      ] as const) {
+        const files = fs.readdirSync(fresh).sort();
+        const where = path.relative(ROOT, checkedIn);
+        assert.deepEqual(
+          fs.readdirSync(checkedIn).sort(),
+          files,
+          `the same files in ${where} (run \`npm run build -w dashboards\` and commit it)`,
         );
-      // The build is deterministic: a second one is identical to the first.
-      const again = tmpDir('mate-dashboards-build-');
-      run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'dashboards', 'src', 'build.ts'), '--out', again], { cwd: ROOT });
-      for (const f of fresh)
-        assert.ok(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(again, f))), `${f} is not reproducible`);
-      fs.rmSync(again, { recursive: true, force: true });
+        for (const f of files) {
+          assert.ok(
+            fs.readFileSync(path.join(fresh, f)).equals(fs.readFileSync(path.join(checkedIn, f))),
+            `${where}/${f} differs from a fresh build: run \`npm run build -w dashboards\` and commit the result`,
+          );
+          // The build is deterministic: a second one is identical to the first.
+          assert.ok(fs.readFileSync(path.join(fresh, f)).equals(fs.readFileSync(path.join(second, f))), `${f} is not reproducible`);
+        }
+      }
     } finally {
-      fs.rmSync(out, { recursive: true, force: true });
+      for (const d of [out, testsOut, again, testsAgain]) fs.rmSync(d!, { recursive: true, force: true });
     }
   });
 

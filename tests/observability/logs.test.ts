@@ -17,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import YAML from 'yaml';
 import { z } from 'zod';
 import { newMember } from '../../service/src/features/auth/fixtures.js';
 import { route } from '../../service/src/platform/http/routes.js';
@@ -25,6 +26,7 @@ import { LOGGING_DIR, ROOT, eventually, run, tmpDir, tool } from './support.js';
 import { exampleApp } from '../../service/src/operator/fixtures.js';
 import { LOG_DIR } from '../../service/src/operator/names.js';
 import { filebeatConfig } from '../../service/src/operator/render.js';
+import { ACCESS_LOG_FIELDS, LOG_DATASET } from '../../service/src/platform/observability/contract.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -199,9 +201,10 @@ describe('API log lines against the Elasticsearch index template', () => {
   });
   after(() => t.close());
 
-  it('is an index template for the logs-mate.api-* data stream', () => {
-    assert.deepEqual(template.index_patterns, ['logs-mate.api-*']);
+  it("is an index template for the contract's data stream, mapping each access-line field of the contract to its type", () => {
+    assert.deepEqual(template.index_patterns, [`logs-${LOG_DATASET}-*`]);
     assert.ok(template.data_stream, 'a data stream template');
+    for (const [field, type] of Object.entries(ACCESS_LOG_FIELDS)) assert.equal(MAPPED.leaves.get(field), type, field);
   });
 
   it('every line is one JSON object, and every field the template maps has the mapped type', () => {
@@ -217,21 +220,7 @@ describe('API log lines against the Elasticsearch index template', () => {
     }
     assert.deepEqual(problems, []);
     // The lines exercised the mappings that matter (an error line included).
-    for (const f of [
-      '@timestamp',
-      'log.level',
-      'message',
-      'http.request.id',
-      'http.request.method',
-      'http.route',
-      'http.response.status_code',
-      'event.duration',
-      'url.path',
-      'client.ip',
-      'error.message',
-      'error.stack_trace',
-    ])
-      assert.ok(seen.has(f), `no line had ${f}`);
+    for (const f of [...Object.keys(ACCESS_LOG_FIELDS), 'error.message', 'error.stack_trace']) assert.ok(seen.has(f), `no line had ${f}`);
   });
 
   it('each request has one access line with the request id, route, status and duration, typed', () => {
@@ -352,7 +341,7 @@ describe('the Filebeat sidecar on a log file the API wrote', { skip: NO_FILEBEAT
     assert.equal(events.length, lines.length, 'one event per line');
     for (const e of events) {
       assert.equal((e.error as { type?: string } | undefined)?.type, undefined, `decoded: ${JSON.stringify(e).slice(0, 300)}`);
-      assert.equal((e.event as { dataset?: string }).dataset, 'mate.api');
+      assert.equal((e.event as { dataset?: string }).dataset, LOG_DATASET);
       assert.deepEqual(checkAgainstTemplate(e), [], 'the event indexes under the template');
       assert.deepEqual(e.kubernetes, {
         namespace: pod.namespace,
@@ -403,9 +392,22 @@ describe('Logstash pipeline and Kibana objects', () => {
     assert.match(pipeline, /beats\s*\{\s*port\s*=>\s*5044/);
     const setting = (k: string) => new RegExp(`${k}\\s*=>\\s*"([^"]+)"`).exec(pipeline)?.[1];
     assert.equal(setting('data_stream'), 'true');
+    assert.equal(setting('data_stream_dataset'), LOG_DATASET);
     const name = `${setting('data_stream_type')}-${setting('data_stream_dataset')}-prod`;
     const glob = new RegExp(`^${template.index_patterns[0]!.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
     assert.match(name, glob);
+  });
+
+  it("the dev cluster's Logstash runs this pipeline, byte for byte", () => {
+    const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(ROOT, 'k8s', 'dev', 'logstash.yaml'), 'utf8')).map(
+      (d) => d.toJS() as { kind: string; data?: Record<string, string> },
+    );
+    const configMap = docs.find((d) => d.kind === 'ConfigMap');
+    assert.equal(
+      configMap?.data?.['mate.conf'],
+      pipeline,
+      'k8s/dev/logstash.yaml: copy dashboards/logging/logstash/mate.conf into the ConfigMap',
+    );
   });
 
   it('the Kibana export holds a data view, saved searches on mapped fields and a dashboard, all references resolving', () => {

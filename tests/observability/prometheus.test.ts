@@ -10,6 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { API_JOB } from '../../dashboards/src/selectors.js';
+import { API_METRICS } from '../../service/src/platform/observability/contract.js';
 import { EXTERNAL_SERIES, NO_LOCAL_DATA } from './allow-list.js';
 import { scriptedSession, startObservedApi, type ObservedApi } from './session.js';
 import {
@@ -28,28 +29,10 @@ import {
   type RunningPrometheus,
 } from './support.js';
 
-/** The API's side of the metrics contract: name → label names. */
-const CONTRACT: Record<string, string[]> = {
-  mate_http_requests_total: ['method', 'route', 'status'],
-  mate_http_request_duration_seconds_bucket: ['method', 'route', 'status', 'le'],
-  mate_signups_total: ['provider'],
-  mate_signins_total: ['outcome'],
-  mate_carpools_posted_total: [],
-  mate_carpools_deleted_total: [],
-  mate_reservations_total: ['outcome'],
-  mate_reservation_cancellations_total: [],
-  mate_reports_total: [],
-  mate_seats_taken: [],
-  mate_seats_offered: [],
-  mate_db_pool_connections: ['state'],
-  mate_db_query_duration_seconds_bucket: ['le'],
-  mate_redis_operation_duration_seconds_bucket: ['operation', 'le'],
-  mate_redis_errors_total: ['operation'],
-  mate_s3_requests_total: ['operation', 'outcome'],
-  mate_mail_sends_total: ['outcome'],
-  mate_dependency_up: ['dependency'],
-  mate_build_info: ['version', 'commit'],
-};
+/** The API's side of the metrics contract as exposed: series name → label names (a histogram by its buckets). */
+const CONTRACT: Record<string, readonly string[]> = Object.fromEntries(
+  Object.values(API_METRICS).map((m) => (m.kind === 'histogram' ? [`${m.name}_bucket`, [...m.labels, 'le']] : [m.name, m.labels])),
+);
 
 describe('dashboards and alert rules against a real Prometheus scraping the API', { timeout: 240_000 }, () => {
   let api: ObservedApi;

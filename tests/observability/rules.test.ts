@@ -9,11 +9,23 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { PROMETHEUS_RULE_FILE, ROOT, RULES_FILE, loadRules, parsePromQL, run, tool } from './support.js';
+import {
+  PROMETHEUS_RULE_FILE,
+  ROOT,
+  RULES_FILE,
+  TESTS_DIR,
+  annotationQueries,
+  loadDashboards,
+  loadRules,
+  panelQueries,
+  parsePromQL,
+  renderGrafana,
+  run,
+  tool,
+} from './support.js';
 import { kubeconfigPath, kubectl } from '../cluster/support.js';
-import { API_CONTAINER, API_JOB } from '../../service/src/platform/observability/contract.js';
+import { API_CONTAINER, API_JOB, API_METRICS, apiTargetLabels } from '../../service/src/platform/observability/contract.js';
 
-const TESTS_DIR = path.join(ROOT, 'dashboards', 'tests');
 const testFiles = fs
   .readdirSync(TESTS_DIR)
   .filter((f) => f.endsWith('.yaml'))
@@ -21,7 +33,11 @@ const testFiles = fs
 
 interface PromtoolTests {
   rule_files: string[];
-  tests: Array<{ name?: string; alert_rule_test?: Array<{ alertname: string; eval_time: string; exp_alerts?: unknown[] }> }>;
+  tests: Array<{
+    name?: string;
+    input_series: Array<{ series: string }>;
+    alert_rule_test?: Array<{ alertname: string; eval_time: string; exp_alerts?: unknown[] }>;
+  }>;
 }
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
@@ -58,21 +74,51 @@ describe('alert rules', () => {
     assert.doesNotMatch(r.stdout + r.stderr, /FAILED/);
   });
 
-  it("the unit tests' series carry the job and container of the contract the ServiceMonitor renders", () => {
-    const series = testFiles.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/series: '([^']+)'/g)].map((m) => m[1]!));
+  it("the unit tests' series carry the contract's metrics and labels, on targets labelled as the ServiceMonitor's", () => {
+    const targetKeys = Object.keys(apiTargetLabels({ namespace: 'n', service: 's', pod: 'p', address: 'a' })).sort();
+    const byName = new Map<string, readonly string[]>();
+    for (const m of Object.values(API_METRICS)) {
+      if (m.kind !== 'histogram') byName.set(m.name, m.labels);
+      else for (const suffix of ['_count', '_sum']) byName.set(m.name + suffix, m.labels);
+      if (m.kind === 'histogram') byName.set(`${m.name}_bucket`, [...m.labels, 'le']);
+    }
+    const series = testFiles.flatMap((f) =>
+      (YAML.parse(fs.readFileSync(f, 'utf8')) as PromtoolTests).tests.flatMap((t) => t.input_series.map((s) => s.series)),
+    );
     assert.ok(series.length > 0);
+    let apiTargets = 0;
     for (const s of series) {
       const metric = /^[a-zA-Z_:][\w:]*/.exec(s)![0];
-      const job = /\bjob="([^"]+)"/.exec(s)?.[1];
-      const container = /\bcontainer="([^"]+)"/.exec(s)?.[1];
-      // The API's own series come from its targets; kube-state-metrics' name the pod's containers.
-      if (metric.startsWith('mate_') && job !== undefined) assert.equal(job, API_JOB, s);
-      if (metric.startsWith('kube_')) assert.ok(container === undefined || container === API_CONTAINER || container === 'filebeat', s);
+      const labels = Object.fromEntries([...s.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+      const keys = Object.keys(labels).sort();
+      if (metric.startsWith('mate_')) {
+        const own = byName.get(metric);
+        assert.ok(own, `${s}: ${metric} is not a metric of the contract`);
+        assert.deepEqual(keys, [...targetKeys, ...own].sort(), s);
+        assert.equal(labels.job, API_JOB, s);
+      } else if (metric === 'up' && labels.job === API_JOB) {
+        assert.deepEqual(keys, targetKeys, s);
+        apiTargets++;
+      } else if (metric.startsWith('kube_')) assert.ok(labels.container === API_CONTAINER || labels.container === 'filebeat', s);
     }
-    assert.ok(
-      series.some((s) => s.startsWith(`up{job="${API_JOB}"`)),
-      "no series of the API's scrape targets",
+    assert.ok(apiTargets > 0, "no series of the API's scrape targets");
+  });
+
+  it('every API metric a rule or panel selects is in the contract', () => {
+    const names = new Set(Object.values(API_METRICS).flatMap((m) => [m.name, `${m.name}_bucket`, `${m.name}_count`, `${m.name}_sum`]));
+    const recorded = new Set(rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.record ? [r.record] : []))));
+    const exprs = [
+      ...rules.groups.flatMap((g) => g.rules.map((r) => ({ where: r.record ?? r.alert!, expr: r.expr }))),
+      ...loadDashboards().flatMap((d) =>
+        [...panelQueries(d), ...annotationQueries(d)].map((q) => ({ where: `${d.uid} / ${q.panel}`, expr: renderGrafana(q.expr) })),
+      ),
+    ];
+    const unknown = exprs.flatMap(({ where, expr }) =>
+      [...parsePromQL(expr).metrics]
+        .filter((m) => m.startsWith('mate_') && !names.has(m) && !recorded.has(m))
+        .map((m) => `${m} (${where})`),
     );
+    assert.deepEqual(unknown, []);
   });
 
   it('the unit tests read the built rules and cover every alert, firing and not firing', () => {

@@ -15,17 +15,13 @@ import { startTestApp, type TestApp } from '../../service/src/testing/harness.js
 import { httpClient } from '../../service/src/testing/http.js';
 import { startTcpProxy } from '../../service/src/testing/tcp-proxy.js';
 import { testServices } from '../../service/src/testing/env.js';
-import { API_CONTAINER, API_JOB } from '../../dashboards/src/selectors.js';
+import { API_JOB } from '../../dashboards/src/selectors.js';
+import { apiTargetLabels } from '../../service/src/platform/observability/contract.js';
 import { RULES_FILE, eventually, startPrometheus, type RunningPrometheus } from './support.js';
 
-/** The labels the Prometheus Operator's ServiceMonitor adds in production, set statically here. */
-export const TARGET_LABELS = {
-  namespace: 'mate-local',
-  pod: 'mate-api-local-0',
-  container: API_CONTAINER,
-  service: API_JOB,
-  endpoint: 'http',
-};
+/** The labels the Prometheus Operator gives an API target in production, set statically here. */
+export const targetLabels = (address: string) =>
+  apiTargetLabels({ namespace: 'mate-local', service: 'mate', pod: 'mate-api-local-0', address });
 
 /** A route that fails the way a bug does: a bare 500. */
 const boom = route({
@@ -68,7 +64,7 @@ export async function startObservedApi(opts: { env?: Record<string, string> } = 
     });
     closers.unshift(() => t.close());
     const prom = await startPrometheus({
-      targets: [{ job: API_JOB, address: new URL(t.url).host, labels: TARGET_LABELS }],
+      targets: [{ job: API_JOB, address: new URL(t.url).host, labels: targetLabels(new URL(t.url).host) }],
       ruleFiles: [RULES_FILE],
     });
     closers.unshift(() => prom.close());

@@ -16,6 +16,8 @@ import YAML from 'yaml';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BUILD_DIR = path.join(ROOT, 'dashboards', 'build');
+/** The rules' promtool tests, built from dashboards/src/rule-tests.ts. */
+export const TESTS_DIR = path.join(ROOT, 'dashboards', 'tests');
 export const RULES_FILE = path.join(BUILD_DIR, 'mate-alerts.rules.yaml');
 export const PROMETHEUS_RULE_FILE = path.join(BUILD_DIR, 'prometheusrule.yaml');
 export const LOGGING_DIR = path.join(ROOT, 'dashboards', 'logging');

@@ -27,7 +27,7 @@ import {
   shortHash,
   versionOf,
 } from './names.js';
-import { API_JOB, API_PORT_NAME, METRICS_PATH } from '../platform/observability/contract.js';
+import { API_JOB, API_PORT_NAME, LOG_DATASET, METRICS_PATH } from '../platform/observability/contract.js';
 import type { ScalingDecision } from './schedule.js';
 import type { KubeObject, MateApp, MateAppSpec, Resources } from './types.js';
 import { API_VERSION, GROUP, KIND } from './types.js';
@@ -184,7 +184,7 @@ export function filebeatConfig(app: MateApp): string {
           parsers: [{ ndjson: { target: '', overwrite_keys: true, expand_keys: true, add_error_key: true } }],
           prospector: { scanner: { check_interval: '1s' } },
           fields_under_root: true,
-          fields: { event: { dataset: 'mate.api' } },
+          fields: { event: { dataset: LOG_DATASET } },
         },
       ],
       processors: [

@@ -7,6 +7,7 @@ import { createMailer } from './mail/index.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Gauge } from 'prom-client';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { API_METRICS, metricOptions } from './observability/contract.js';
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
@@ -65,9 +66,7 @@ export async function createDeps(config: Config, opts: { logger?: Logger } = {})
   // Readiness covers what every request may touch; S3 and SMTP failures surface per call instead.
   const readiness = async () => ({ database: await check(() => pingDb(db)), redis: await check(() => kv.ping()) });
   new Gauge({
-    name: 'mate_dependency_up',
-    help: 'Whether a dependency answered its health check at scrape time (1) or not (0).',
-    labelNames: ['dependency'],
+    ...metricOptions(API_METRICS.dependencyUp),
     registers: [metrics.registry],
     async collect() {
       for (const [dependency, state] of Object.entries(await readiness())) this.set({ dependency }, state === 'ok' ? 1 : 0);
@@ -89,9 +88,7 @@ function instrumentDb(db: Db, metrics: Metrics): void {
   };
   db.on('query-response', done).on('query-error', done);
   new Gauge({
-    name: 'mate_db_pool_connections',
-    help: 'Database pool connections by state (used, free, pending acquires).',
-    labelNames: ['state'],
+    ...metricOptions(API_METRICS.dbPoolConnections),
     registers: [metrics.registry],
     collect() {
       const pool = db.client.pool as { numUsed(): number; numFree(): number; numPendingAcquires(): number } | undefined;

@@ -3,6 +3,7 @@ import type { AppDeps } from '../../app.js';
 import { asServiceDay, type ServiceCalendar, type ServiceDay } from '../../platform/clock/index.js';
 import { isUniqueViolation } from '../../platform/db/model.js';
 import { Gauge } from 'prom-client';
+import { API_METRICS, metricOptions } from '../../platform/observability/contract.js';
 import { AppError, checked, type ErrorCode } from '../../platform/http/errors.js';
 import type { MembersService } from '../members/service.js';
 import { createListCache, type EarlyVersion } from './list-cache.js';
@@ -89,13 +90,12 @@ export function createCarpoolsService(deps: Pick<AppDeps, 'db' | 'kv' | 'config'
   const cache = createListCache(deps.kv, deps.logger, cacheTtl);
   const { carpoolsPosted: posted, reservations, cancellations, carpoolsDeleted: deletions } = deps.metrics;
   // Seats of today's carpools, read at scrape time: derived from the rows, never a second count to keep in step.
-  for (const [name, help, column] of [
-    ['mate_seats_offered', "Seats offered across today's carpools.", 'offered'],
-    ['mate_seats_taken', "Seats taken across today's carpools.", 'taken'],
+  for (const [spec, column] of [
+    [API_METRICS.seatsOffered, 'offered'],
+    [API_METRICS.seatsTaken, 'taken'],
   ] as const) {
     new Gauge({
-      name,
-      help,
+      ...metricOptions(spec),
       registers: [deps.metrics.registry],
       async collect() {
         const sums: Record<string, unknown> | undefined = await daySeatsQuery(db, calendar.today());
