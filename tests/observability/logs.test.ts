@@ -187,9 +187,11 @@ const boom = route({
 
 describe('API log lines against the Elasticsearch index template', () => {
   let t: TestApp;
+  let memberId = 0;
   before(async () => {
     t = await startTestApp({ extraRoutes: [boom] });
     const m = await newMember(t, { prefix: 'ecs' });
+    memberId = m.id;
     await m.call('GET', '/me');
     await fetch(`${t.url}/nope`, { headers: { 'x-request-id': 'ecs-404' } });
     await fetch(`${t.url}/api/v1/test/log-boom`, { headers: { 'x-request-id': 'ecs-500' } });
@@ -233,6 +235,11 @@ describe('API log lines against the Elasticsearch index template', () => {
     assert.equal(byId('ecs-404').length, 1);
     assert.equal(byId('ecs-500').length, 1);
     assert.equal(byId('ecs-401').length, 1);
+    // The signed-in caller is named by id; anonymous calls name nobody.
+    const me = access.filter((d) => (d.http as { route: string }).route === '/api/v1/me');
+    assert.ok(me.length > 0, 'no access line of GET /me');
+    for (const d of me) assert.deepEqual(d.user, { id: String(memberId) });
+    assert.equal(byId('ecs-404')[0]!.user, undefined);
     const failed = byId('ecs-500')[0]!;
     assert.equal(failed['log.level'], 'error');
     assert.equal((failed.http as { response: { status_code: number } }).response.status_code, 500);

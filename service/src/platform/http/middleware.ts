@@ -5,6 +5,7 @@ import { ZodError } from 'zod';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { AppError, type ErrorCode, invalidInput, toProblem } from './errors.js';
+import type { Principal } from './routes.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -124,6 +125,8 @@ export function errors(): Koa.Middleware {
   };
 }
 
+const principal = (ctx: Koa.Context) => ctx.state.principal as Principal | undefined;
+
 /** One ECS log line and the HTTP metrics per request. */
 export function accessLog(logger: Logger, metrics: Metrics): Koa.Middleware {
   return async (ctx, next) => {
@@ -152,7 +155,8 @@ export function accessLog(logger: Logger, metrics: Metrics): Koa.Middleware {
         url: { path: ctx.path },
         client: { ip: ctx.ip },
         user_agent: { original: ctx.get('User-Agent') || undefined },
-        user: ctx.state.member ? { id: String(ctx.state.member.id) } : undefined,
+        // The caller, once a route authenticated one (routes.ts); never the token.
+        user: principal(ctx) ? { id: String(principal(ctx)!.id) } : undefined,
         err: ctx.state.error,
       };
       const level = ctx.status >= 500 ? 'error' : 'info';
