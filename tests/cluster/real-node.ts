@@ -65,9 +65,15 @@ export function crane(args: string[]): Promise<RunResult> {
   return run(tool('crane'), ['--insecure', ...args]);
 }
 
-/** A command in the node's network namespace (nsenter: `ip netns exec` would remount /sys). */
+/**
+ * A command in the node's network namespace (nsenter: `ip netns exec` would
+ * remount /sys), without the machine's proxy settings: a proxy on the
+ * machine's loopback is not reachable from there, and every address the tests
+ * ask for there is the node's own.
+ */
 export function inNode(argv: string[]): Promise<RunResult> {
-  return run('nsenter', [`--net=/run/netns/${node.netns}`, ...argv]);
+  const noProxy = ['http_proxy', 'https_proxy', 'all_proxy'].flatMap((v) => ['-u', v, '-u', v.toUpperCase()]);
+  return run('nsenter', [`--net=/run/netns/${node.netns}`, 'env', ...noProxy, ...argv]);
 }
 
 /**

@@ -49,6 +49,8 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private timer?: NodeJS.Timeout;
+  /** The acquire-or-renew round under way, which stop() lets finish (tick never rejects). */
+  private round?: Promise<void>;
   private observed?: { record: string; at: number };
   private lastRenew = 0;
   private owner?: k8s.V1OwnerReference;
@@ -66,12 +68,12 @@ export class LeaderElector {
   }
 
   start(): void {
-    void this.tick();
+    this.round = this.tick();
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), this.opts.retryPeriodSeconds * 1000);
+    this.timer = setTimeout(() => (this.round = this.tick()), this.opts.retryPeriodSeconds * 1000);
   }
 
   private async tick(): Promise<void> {
@@ -168,23 +170,35 @@ export class LeaderElector {
     return this.owner ? [this.owner] : undefined;
   }
 
-  /** Stops campaigning; a leader gives the lease up so a follower can take over at once. */
+  /**
+   * Stops campaigning; a leader gives the lease up so a follower can take over
+   * at once. The round under way finishes first: its renewal would otherwise
+   * overwrite the release, or win the conflict against it, and an acquisition
+   * it makes is released too (the Lease names this candidate, whatever
+   * `leading` says yet).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (!this.leading) return;
+    await this.round;
+    const wasLeading = this.leading;
     this.leading = false;
-    try {
-      const lease = await this.kube.get<Lease>(API, 'Lease', this.opts.namespace, this.opts.name);
-      if (lease?.spec?.holderIdentity === this.opts.identity) {
-        await this.kube.update(API, 'Lease', this.opts.namespace, this.opts.name, {
+    const { namespace, name, identity } = this.opts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const lease = await this.kube.get<Lease>(API, 'Lease', namespace, name);
+        if (lease?.spec?.holderIdentity !== identity) break;
+        await this.kube.update(API, 'Lease', namespace, name, {
           ...lease,
           spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() },
         });
+        break;
+      } catch (err) {
+        if (isConflict(err) && attempt < 3) continue;
+        this.log.warn({ err }, 'could not release the lease');
+        break;
       }
-    } catch (err) {
-      this.log.warn({ err }, 'could not release the lease');
     }
-    this.opts.onStoppedLeading();
+    if (wasLeading) this.opts.onStoppedLeading();
   }
 }
